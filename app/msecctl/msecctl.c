@@ -1,0 +1,237 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * msecctl: operator CLI for msecgw's control socket.
+ *
+ *   msecctl [-s SOCKET] [-j] ping | stats | groups | sa list
+ *                         | sa add FILE | sa replace FILE | sa delete GROUP SPI
+ *
+ * Requests and replies are single JSON objects. -j prints the raw reply. Exit status 0 when the
+ * gateway answered ok, 1 when it refused (its message goes to stderr), 2 for usage or I/O errors.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#define DEFAULT_SOCKET "/run/msecgw/msecgw.sock"
+
+static void usage(void)
+{
+	fprintf(stderr,
+		"usage: msecctl [-s SOCKET] [-j] COMMAND\n"
+		"  ping                     is the gateway there\n"
+		"  stats                    totals, drops by reason, per worker\n"
+		"  groups                   configured groups\n"
+		"  sa list                  SAs with state and counters (never keys)\n"
+		"  sa add FILE              add the SA in FILE (JSON: the keys of groups[].sas[] plus\n"
+		"                           \"group\"; \"replaces\" for make-before-break)\n"
+		"  sa replace FILE          replace the SA with the same group and SPI\n"
+		"  sa delete GROUP SPI      delete an SA\n"
+		"  -s SOCKET                control socket (default " DEFAULT_SOCKET ")\n"
+		"  -j                       print the raw JSON reply\n");
+}
+
+static json_t *request(const char *path, json_t *req)
+{
+	struct sockaddr_un sa;
+	char *text;
+	size_t len, off = 0;
+	json_error_t je;
+	json_t *rep;
+	int fd;
+
+	fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	if (fd < 0)
+		return NULL;
+	memset(&sa, 0, sizeof(sa));
+	sa.sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof(sa.sun_path)) {
+		fprintf(stderr, "msecctl: socket path too long\n");
+		close(fd);
+		return NULL;
+	}
+	strcpy(sa.sun_path, path);
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
+		fprintf(stderr, "msecctl: %s: %s (is msecgw running?)\n", path, strerror(errno));
+		close(fd);
+		return NULL;
+	}
+	text = json_dumps(req, JSON_COMPACT);
+	if (text == NULL) {
+		close(fd);
+		return NULL;
+	}
+	len = strlen(text);
+	while (off < len) {
+		ssize_t w = write(fd, text + off, len - off);
+
+		if (w <= 0)
+			break;
+		off += (size_t)w;
+	}
+	if (write(fd, "\n", 1) != 1)
+		off = 0;
+	/* the request may carry a key: wipe our copy */
+	memset(text, 0, len);
+	free(text);
+	if (off != len) {
+		fprintf(stderr, "msecctl: write to %s failed\n", path);
+		close(fd);
+		return NULL;
+	}
+	rep = json_loadfd(fd, JSON_DISABLE_EOF_CHECK, &je);
+	close(fd);
+	if (rep == NULL)
+		fprintf(stderr, "msecctl: bad reply from gateway: %s\n", je.text);
+	return rep;
+}
+
+static void print_sa_list(json_t *rep)
+{
+	json_t *sas = json_object_get(rep, "sas"), *sa;
+	size_t i;
+
+	printf("%-16s %-10s %-9s %-11s %-8s %-12s %12s %12s %8s %8s\n", "GROUP", "SPI",
+			"DIRECTION", "SUITE", "STATE", "ORIGIN", "OUT_PKTS", "IN_PKTS", "AUTHFAIL",
+			"REPLAY");
+	json_array_foreach(sas, i, sa) {
+		json_t *c = json_object_get(sa, "counters");
+
+		printf("%-16s %-10s %-9s %-11s %-8s %-12s %12lld %12lld %8lld %8lld\n",
+				json_string_value(json_object_get(sa, "group")),
+				json_string_value(json_object_get(sa, "spi")),
+				json_string_value(json_object_get(sa, "direction")),
+				json_string_value(json_object_get(sa, "suite")),
+				json_string_value(json_object_get(sa, "state")),
+				json_string_value(json_object_get(sa, "origin")),
+				(long long)json_integer_value(json_object_get(c, "out_packets")),
+				(long long)json_integer_value(json_object_get(c, "in_packets")),
+				(long long)json_integer_value(json_object_get(c, "auth_fail")),
+				(long long)json_integer_value(json_object_get(c, "replay")));
+	}
+}
+
+static void print_stats(json_t *rep)
+{
+	json_t *t = json_object_get(rep, "total");
+	json_t *drops = json_object_get(t, "drops"), *v;
+	const char *k;
+
+	printf("rx %lld  tx %lld  protected %lld  unprotected %lld  bypassed %lld\n",
+			(long long)json_integer_value(json_object_get(t, "rx")),
+			(long long)json_integer_value(json_object_get(t, "tx")),
+			(long long)json_integer_value(json_object_get(t, "protected")),
+			(long long)json_integer_value(json_object_get(t, "unprotected")),
+			(long long)json_integer_value(json_object_get(t, "bypassed")));
+	printf("drops:");
+	json_object_foreach(drops, k, v)
+		printf(" %s=%lld", k, (long long)json_integer_value(v));
+	printf("\n");
+}
+
+static json_t *load_sa_file(const char *file)
+{
+	json_error_t je;
+	json_t *o = json_load_file(file, JSON_REJECT_DUPLICATES, &je);
+
+	if (o == NULL)
+		fprintf(stderr, "msecctl: %s:%d:%d: %s\n", file, je.line, je.column, je.text);
+	else if (!json_is_object(o)) {
+		fprintf(stderr, "msecctl: %s: expected a JSON object\n", file);
+		json_decref(o);
+		o = NULL;
+	}
+	return o;
+}
+
+int main(int argc, char **argv)
+{
+	const char *path = getenv("MSECGW_SOCKET") ? getenv("MSECGW_SOCKET") : DEFAULT_SOCKET;
+	bool raw = false;
+	json_t *req = NULL, *rep;
+	const char *cmd;
+	int c, rc;
+
+	while ((c = getopt(argc, argv, "s:jh")) != -1) {
+		switch (c) {
+		case 's':
+			path = optarg;
+			break;
+		case 'j':
+			raw = true;
+			break;
+		default:
+			usage();
+			return c == 'h' ? 0 : 2;
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc < 1) {
+		usage();
+		return 2;
+	}
+	cmd = argv[0];
+	if (strcmp(cmd, "ping") == 0 || strcmp(cmd, "stats") == 0 || strcmp(cmd, "groups") == 0) {
+		req = json_pack("{s:s}", "cmd", cmd);
+	} else if (strcmp(cmd, "sa") == 0 && argc >= 2) {
+		if (strcmp(argv[1], "list") == 0 && argc == 2) {
+			req = json_pack("{s:s}", "cmd", "sa-list");
+		} else if ((strcmp(argv[1], "add") == 0 || strcmp(argv[1], "replace") == 0) &&
+				argc == 3) {
+			json_t *sa = load_sa_file(argv[2]);
+			char op[16];
+
+			if (sa == NULL)
+				return 2;
+			snprintf(op, sizeof(op), "sa-%s", argv[1]);
+			req = json_pack("{s:s, s:o, s:s}", "cmd", op, "sa", sa, "source", argv[2]);
+		} else if (strcmp(argv[1], "delete") == 0 && argc == 4) {
+			char *end;
+			unsigned long long spi = strtoull(argv[3], &end, 0);
+
+			if (*end != '\0' || spi > 0xffffffffULL) {
+				fprintf(stderr, "msecctl: SPI: expected a number, got \"%s\"\n",
+						argv[3]);
+				return 2;
+			}
+			req = json_pack("{s:s, s:s, s:I}", "cmd", "sa-delete", "group", argv[2],
+					"spi", (json_int_t)spi);
+		}
+	}
+	if (req == NULL) {
+		usage();
+		return 2;
+	}
+	rep = request(path, req);
+	json_decref(req);
+	if (rep == NULL)
+		return 2;
+	if (!json_is_true(json_object_get(rep, "ok"))) {
+		fprintf(stderr, "msecctl: %s\n",
+				json_string_value(json_object_get(rep, "error")) ?: "refused");
+		rc = 1;
+	} else {
+		rc = 0;
+		if (raw)
+			json_dumpf(rep, stdout, JSON_INDENT(2)), putchar('\n');
+		else if (strcmp(cmd, "stats") == 0)
+			print_stats(rep);
+		else if (strcmp(cmd, "sa") == 0 && strcmp(argv[1], "list") == 0)
+			print_sa_list(rep);
+		else if (strcmp(cmd, "groups") == 0)
+			json_dumpf(json_object_get(rep, "groups"), stdout, JSON_INDENT(2)),
+				putchar('\n');
+		else
+			printf("ok\n");
+	}
+	json_decref(rep);
+	return rc;
+}

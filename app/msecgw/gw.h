@@ -1,0 +1,114 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* msecgw internals shared by the gateway's source files. */
+#ifndef GW_H
+#define GW_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <rte_ether.h>
+#include <rte_mbuf.h>
+#include <rte_rcu_qsbr.h>
+
+#include "gsad.h"
+#include "gwconf.h"
+#include "mesp.h"
+
+#define GW_MAX_RXQ 16        /* RX queues one worker may poll */
+#define GW_TXBUF 512         /* per port, per worker: several bursts' worth */
+#define GW_DRAIN_BURSTS 64   /* RX bursts a stopping worker still processes */
+
+extern int gw_logtype;
+#define GW_LOG(level, ...) rte_log(RTE_LOG_ ## level, gw_logtype, "msecgw: " __VA_ARGS__)
+
+struct gw_port {
+	uint16_t port_id;                 /* DPDK port */
+	bool started;
+	uint16_t peer;                    /* gw port index that bypassed traffic goes to */
+	enum gwconf_port_role role;
+	enum gwconf_action dflt;
+	uint16_t mtu;
+	uint16_t nb_rxq, nb_txq;
+	struct rte_ether_addr mac;
+	char name[GWCONF_NAME_MAX];
+	char dev[GWCONF_DEV_MAX];
+};
+
+struct gw_rxq {
+	uint16_t port;                    /* gw port index */
+	uint16_t queue;
+};
+
+/* Per-worker traffic counters beside the mesp ones (drops, per-SA). */
+struct gw_wstats {
+	uint64_t rx;
+	uint64_t tx;
+	uint64_t bypass;
+	uint64_t protect;                 /* packets encrypted */
+	uint64_t unprotect;               /* packets decrypted and delivered */
+};
+
+struct gw;
+
+struct gw_worker {
+	struct mesp_lcore lc;             /* first: cache aligned, hot */
+	struct gw_wstats st;
+	struct gw *gw;
+	unsigned int lcore_id;
+	uint16_t idx;                     /* worker index: QSBR thread id and TX queue */
+	uint16_t nb_rxq;
+	struct gw_rxq rxq[GW_MAX_RXQ];
+	uint16_t txn[GWCONF_MAX_PORTS];
+	struct rte_mbuf *txb[GWCONF_MAX_PORTS][GW_TXBUF];
+} __rte_cache_aligned;
+
+struct gw {
+	struct gwconf *conf;
+	struct gsad *db;
+	struct rte_rcu_qsbr *qsv;
+	struct rte_mempool *pool;
+	uint16_t nb_ports;
+	struct gw_port port[GWCONF_MAX_PORTS];
+	uint16_t nb_workers;
+	struct gw_worker *worker[RTE_MAX_LCORE];
+	struct mesp_lcore *lcs[RTE_MAX_LCORE];
+	uint16_t burst;
+	volatile int stop;                /* set by signals and --idle-exit; workers poll it */
+	pthread_mutex_t lock;             /* control plane: gsad between control thread and
+					   * telemetry callbacks; never taken by workers */
+	int ctl_fd;
+	uint32_t idle_exit_ms;
+	bool quiet;
+};
+
+/* port.c */
+int gw_ports_init(struct gw *gw);
+void gw_ports_fini(struct gw *gw);
+
+/* worker.c */
+int gw_worker_main(void *arg);
+
+/* sadb.c: the one path from configuration objects to the data plane */
+int gw_sa_params(const struct gw *gw, const struct gwconf_sa *cs, uint32_t group,
+		const char *origin, struct gsad_sa_params *p);
+int gw_install_config(struct gw *gw, char *err, size_t errlen);
+int gw_sa_apply(struct gw *gw, const char *op, const struct gwconf_sa *cs, int group,
+		const char *origin, char *err, size_t errlen);
+
+/* ctl.c */
+int gw_ctl_open(struct gw *gw);
+void gw_ctl_poll(struct gw *gw, int timeout_ms);
+void gw_ctl_close(struct gw *gw);
+
+/* stats.c */
+struct json_t;
+struct gw_totals {
+	struct gw_wstats st;
+	uint64_t drops[MESP_DROP_MAX];
+};
+void gw_totals(const struct gw *gw, int worker, struct gw_totals *t);
+int gw_telemetry_init(struct gw *gw);
+void gw_print_summary(const struct gw *gw);
+
+#endif /* GW_H */

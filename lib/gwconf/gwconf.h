@@ -1,0 +1,161 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/**
+ * @file
+ * The gateway's JSON configuration, parsed and validated into plain C structures.
+ *
+ * No DPDK dependency: the parser is unit tested and fuzzed on its own. Validation is strict:
+ * unknown keys, wrong types, bad hex, duplicate names or SPIs, keys that do not fit the suite
+ * and dangling references are errors that name the file, the JSON path and what was expected,
+ * e.g. `gw.json: groups[2].sas[0].key: expected 40 hex digits (16-byte key + 4-byte salt), got 38`.
+ * doc/configuration.md documents every key.
+ */
+#ifndef GWCONF_H
+#define GWCONF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <netinet/in.h>
+
+#include "mcrypto.h"
+
+#define GWCONF_NAME_MAX 32         /**< names of ports and groups, NUL included */
+#define GWCONF_DEV_MAX 64          /**< DPDK device names, NUL included */
+#define GWCONF_PATH_MAX 108        /**< Unix socket path (sun_path), NUL included */
+#define GWCONF_MAX_PORTS 8
+#define GWCONF_MAX_SIDS 64         /**< sender IDs this node may hold for one SA */
+#define GWCONF_KEYMAT_MAX (MCRYPTO_MAX_KEY_LEN + MCRYPTO_SALT_LEN)
+#define GWCONF_ERR_MAX 512         /**< size of the error message buffer */
+
+/** An IPv4 or IPv6 address. IPv4 is kept in the first 4 bytes of `a`, the rest zero. */
+struct gwconf_addr {
+	uint8_t family;     /**< AF_INET, AF_INET6, or 0 when absent (wildcard) */
+	uint8_t a[16];
+};
+
+enum gwconf_port_role {
+	GWCONF_ROLE_PROTECTED = 1,   /**< plaintext side */
+	GWCONF_ROLE_UNPROTECTED = 2, /**< group ESP side */
+};
+
+enum gwconf_action {
+	GWCONF_ACT_BYPASS = 1,
+	GWCONF_ACT_DISCARD = 2,
+	GWCONF_ACT_PROTECT = 3,
+};
+
+struct gwconf_port {
+	char name[GWCONF_NAME_MAX];   /**< "name": operator's name */
+	char dev[GWCONF_DEV_MAX];     /**< "device": DPDK device name, e.g. "net_ring0" or a PCI address */
+	enum gwconf_port_role role;   /**< "role": "protected" | "unprotected" */
+	uint16_t queues;              /**< "queues": RX queues (RSS when > 1), default 1 */
+	uint16_t mtu;                 /**< "mtu": default 1500 */
+	uint16_t rx_desc, tx_desc;    /**< "rx_desc"/"tx_desc": default 1024 */
+	enum gwconf_action dflt;      /**< "default": "bypass" | "discard" for traffic no policy matches;
+				       *   default "discard" on protected ports, "bypass" on unprotected */
+	bool promiscuous;             /**< "promiscuous": default false (allmulticast is always on) */
+};
+
+enum gwconf_dir {
+	GWCONF_DIR_SENDER = 1,     /**< outbound only */
+	GWCONF_DIR_RECEIVER = 2,   /**< inbound only */
+	GWCONF_DIR_SYMMETRIC = 3,  /**< both (RFC 5374 §4.1.1) */
+};
+
+/** "copy" is encoded as -1 in ttl and dscp. */
+#define GWCONF_COPY (-1)
+
+struct gwconf_lifetime {
+	uint64_t soft_seconds, hard_seconds;   /**< 0 = unlimited */
+	uint64_t soft_bytes, hard_bytes;       /**< 0 = unlimited */
+};
+
+/** One group SA ("groups[i].sas[j]"). */
+struct gwconf_sa {
+	uint32_t spi;                       /**< "spi": number or "0x..." string, 256..2^32-1 */
+	enum gwconf_dir dir;                /**< "direction" */
+	enum mcrypto_suite suite;           /**< "suite": "aes-gcm-128" | "aes-gcm-256" */
+	uint8_t keymat[GWCONF_KEYMAT_MAX];  /**< "key": hex, key || 4-byte salt (RFC 4106 §8.1) */
+	uint8_t keymat_len;
+	uint8_t sid_bits;                   /**< "sid_bits": 8, 12 or 16 (RFC 6054 §3), default 8 */
+	uint16_t nb_sids;                   /**< "sids": this node's sender IDs; required if it sends */
+	uint16_t sids[GWCONF_MAX_SIDS];
+	uint32_t replay_window;             /**< "replay_window": bits, 0 = disabled (explicit only),
+					     *   default 1024, max 65536 */
+	bool esn;                           /**< "esn": 64-bit extended sequence numbers, default true */
+	struct gwconf_lifetime life;        /**< "lifetime": {soft,hard}_{seconds,bytes} */
+	uint32_t activation_delay_ms;       /**< "activation_delay_ms": sender starts using it later */
+	uint32_t deactivation_delay_ms;     /**< "deactivation_delay_ms": kept this long after a newer
+					     *   SA of the group activates */
+	int16_t ttl;                        /**< "ttl": "copy" (default) or 1..255 for the outer header */
+	int16_t dscp;                       /**< "dscp": "copy" (default) or 0..63 */
+	bool has_replaces;                  /**< "replaces": SPI of an SA of the same group that
+					     *   this one supersedes (make-before-break) */
+	uint32_t replaces;
+};
+
+struct gwconf_group {
+	char name[GWCONF_NAME_MAX];   /**< "name" */
+	struct gwconf_addr group;     /**< "address": IPv4 or IPv6 multicast address */
+	struct gwconf_addr source;    /**< "source": SSM source (same family), absent = ASM */
+	int protected_port;           /**< "protected_port": index into ports, default the only one */
+	int unprotected_port;         /**< "unprotected_port": index into ports */
+	uint16_t nb_sas;
+	struct gwconf_sa *sas;        /**< "sas": at least one */
+};
+
+/** Outbound policy entry ("policies[i]"), evaluated most specific first. */
+struct gwconf_policy {
+	struct gwconf_addr dst;       /**< "group": multicast destination (required) */
+	struct gwconf_addr src;       /**< "source": absent = (*,G) */
+	uint16_t dport_lo, dport_hi;  /**< "udp_dport": port or [lo, hi]; 0/0 = any */
+	enum gwconf_action action;    /**< "action" */
+	int group;                    /**< "protect_group": group index when action is protect */
+};
+
+struct gwconf {
+	char file[256];               /**< path the configuration came from (for messages) */
+	char ctl_socket[GWCONF_PATH_MAX]; /**< "control.socket", default "/run/msecgw/msecgw.sock" */
+	uint32_t nb_mbufs;            /**< "mbufs": mempool size, default 8191 */
+	uint16_t burst;               /**< "burst": RX burst, default 32, 1..256 */
+	uint32_t max_sas;             /**< "max_sas": SA slots (stats and records), default 4096 */
+	uint16_t max_senders;         /**< "max_senders": replay windows per inbound SA, default 16 */
+	uint16_t nb_ports;
+	struct gwconf_port ports[GWCONF_MAX_PORTS];
+	uint16_t nb_groups;
+	struct gwconf_group *groups;
+	uint16_t nb_policies;
+	struct gwconf_policy *policies;
+};
+
+/**
+ * Parse and validate a configuration file.
+ * @param path file to read.
+ * @param out receives a heap object; free with gwconf_free().
+ * @param err receives a one-line message naming file, JSON path and what was expected.
+ * @return 0 or a negative errno (-EINVAL for invalid content, -ENOENT etc. for I/O).
+ */
+int gwconf_load_file(const char *path, struct gwconf **out, char err[GWCONF_ERR_MAX]);
+
+/**
+ * Parse and validate a configuration held in memory (used by the built-in demo and the fuzzer).
+ * @param name what messages call the source, e.g. "<demo>".
+ */
+int gwconf_load_buffer(const char *name, const char *buf, size_t len, struct gwconf **out,
+		char err[GWCONF_ERR_MAX]);
+
+/**
+ * Parse one SA object as used by `msecctl sa add|replace <file>`: the same keys as
+ * groups[i].sas[j] plus "group" (a group name that must exist in `conf`).
+ * @param group_idx receives the index of the named group.
+ */
+int gwconf_parse_sa_json(const struct gwconf *conf, const char *name, const char *buf, size_t len,
+		struct gwconf_sa *sa, int *group_idx, char err[GWCONF_ERR_MAX]);
+
+/** Wipe all key material and free. NULL is allowed. */
+void gwconf_free(struct gwconf *c);
+
+/** Format an address for messages ("239.1.1.1", "ff3e::1", "*" when absent). */
+const char *gwconf_addr_str(const struct gwconf_addr *a, char *buf, size_t len);
+
+#endif /* GWCONF_H */

@@ -1,0 +1,246 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Inbound group ESP: ICV first (RFC 4303 §3.4.4), per-sender anti-replay (RFC 4303 §3.4.3 with
+ * one window per RFC 6054 sender ID), trailer checks (§2.4-2.6), address-preservation check
+ * (RFC 5374 §5.2 item 6), ECN decapsulation (RFC 6040 §4.2), tunnel decapsulation.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include <rte_byteorder.h>
+#include <rte_ip.h>
+#include <rte_mbuf.h>
+
+#include "mesp_pvt.h"
+
+#define ECN_MASK 0x3
+#define ECN_CE 0x3
+
+/* Find the replay window of a sender ID; -1 if none was claimed yet. */
+static int rx_find(const struct rx_state *rx, uint32_t sid)
+{
+	uint32_t key = sid + 1;
+	uint32_t i = (sid * 0x9E3779B1u) >> 16;
+
+	for (uint32_t n = 0; n <= rx->mask; n++, i++) {
+		uint32_t k = __atomic_load_n(&rx->slot[i & rx->mask].key, __ATOMIC_ACQUIRE);
+
+		if (k == key)
+			return (int)(i & rx->mask);
+		if (k == 0)
+			return -1;
+	}
+	return -1;
+}
+
+/*
+ * Claim a window for a new sender after its first packet authenticated. Lock-free: the slot key
+ * is set with a compare-and-swap, so two workers that see different new senders at once cannot
+ * take the same slot; `used` bounds the table at max_senders so it never fills up.
+ */
+static int rx_claim(struct rx_state *rx, uint32_t sid)
+{
+	uint32_t key = sid + 1;
+	uint32_t i = (sid * 0x9E3779B1u) >> 16;
+
+	if (__atomic_fetch_add(&rx->used, 1, __ATOMIC_RELAXED) >= rx->max_used) {
+		__atomic_fetch_sub(&rx->used, 1, __ATOMIC_RELAXED);
+		return -1;
+	}
+	for (uint32_t n = 0; n <= rx->mask; n++, i++) {
+		uint32_t *kp = &rx->slot[i & rx->mask].key;
+		uint32_t k = __atomic_load_n(kp, __ATOMIC_ACQUIRE);
+
+		if (k == 0) {
+			uint32_t expect = 0;
+
+			if (__atomic_compare_exchange_n(kp, &expect, key, false, __ATOMIC_ACQ_REL,
+					__ATOMIC_ACQUIRE))
+				return (int)(i & rx->mask);
+			k = expect;
+		}
+		if (k == key) {
+			/* claimed concurrently by another worker: give our reservation back */
+			__atomic_fetch_sub(&rx->used, 1, __ATOMIC_RELAXED);
+			return (int)(i & rx->mask);
+		}
+	}
+	__atomic_fetch_sub(&rx->used, 1, __ATOMIC_RELAXED);
+	return -1;
+}
+
+/*
+ * Sequence number of a sender without a window yet. Our senders put the whole 64-bit sequence
+ * number in the SSIV part of the IV (doc/wire-format.md), so a receiver that joins late still
+ * learns the high half; the ICV, which covers the full ESN, confirms it. For IVs that do not
+ * follow the convention the high half is assumed 0, as RFC 4303 A2 does for a new window.
+ */
+static inline uint64_t seq_from_iv(const struct mesp_sa *sa, uint64_t iv, uint32_t seq_lo)
+{
+	uint64_t ssiv = iv & (UINT64_MAX >> sa->sid_bits);
+
+	if ((sa->flags & SAF_ESN) && (uint32_t)ssiv == seq_lo)
+		return ssiv;
+	return seq_lo;
+}
+
+static inline bool addr_eq_v4(const struct rte_ipv4_hdr *o, const struct rte_ipv4_hdr *i)
+{
+	return o->src_addr == i->src_addr && o->dst_addr == i->dst_addr;
+}
+
+static enum mesp_drop inb_one(struct mesp_lcore *lc, struct mesp_sa *sa, struct rte_mbuf *m)
+{
+	uint8_t *head = rte_pktmbuf_mtod(m, uint8_t *);
+	uint32_t hl = m->l3_len;
+	uint32_t plen = rte_pktmbuf_pkt_len(m);
+	uint32_t ct_len, pad, payload_len, inner_len;
+	struct esp_hdr_iv *esp;
+	uint64_t seq64, iv;
+	uint32_t seq_lo, sid;
+	int widx = -1;
+
+	if (unlikely(m->nb_segs != 1))
+		return MESP_DROP_NO_ROOM;
+	if (unlikely(plen < hl + ESP_HDR_IV_LEN + 4u + sa->icv_len))
+		return MESP_DROP_MALFORMED;
+	ct_len = plen - hl - ESP_HDR_IV_LEN - sa->icv_len;
+	/* RFC 4303 §2.4: the ciphertext (payload, padding, Pad Length, Next Header) ends on a
+	 * 4-byte boundary */
+	if (unlikely(ct_len & 3))
+		return MESP_DROP_MALFORMED;
+
+	esp = (struct esp_hdr_iv *)(head + hl);
+	seq_lo = rte_be_to_cpu_32(esp->seq);
+	iv = rte_be_to_cpu_64(esp->iv);
+	sid = (uint32_t)(iv >> (64 - sa->sid_bits));
+
+	/* preliminary replay check, before spending the ICV (RFC 4303 §3.4.3) */
+	if (sa->flags & SAF_REPLAY) {
+		widx = rx_find(sa->rx, sid);
+		if (widx >= 0) {
+			if (mesp_replay_check(rx_window(sa->rx, widx), seq_lo, &seq64) != 0)
+				return MESP_DROP_REPLAY;
+		} else {
+			seq64 = seq_from_iv(sa, iv, seq_lo);
+			if (seq64 == 0)
+				return MESP_DROP_REPLAY;
+		}
+	} else {
+		seq64 = seq_from_iv(sa, iv, seq_lo);
+	}
+
+	uint32_t aad[3];
+	uint32_t aad_len;
+	aad[0] = sa->spi_be;
+	if (sa->flags & SAF_ESN) {
+		aad[1] = rte_cpu_to_be_32((uint32_t)(seq64 >> 32));
+		aad[2] = esp->seq;
+		aad_len = 12;
+	} else {
+		aad[1] = esp->seq;
+		aad_len = 8;
+	}
+	uint8_t *pt = head + hl + ESP_HDR_IV_LEN;
+	if (sa->cs->open(sa->cs, (const uint8_t *)&esp->iv, (const uint8_t *)aad, aad_len, pt,
+			ct_len, pt + ct_len) != 0)
+		return MESP_DROP_AUTH_FAIL;
+
+	/* authenticated: now the window may move (RFC 4303 §3.4.3) */
+	if (sa->flags & SAF_REPLAY) {
+		if (widx < 0) {
+			widx = rx_claim(sa->rx, sid);
+			if (widx < 0)
+				return MESP_DROP_SENDERS_FULL;
+		}
+		if (mesp_replay_update(rx_window(sa->rx, widx), seq64) != 0)
+			return MESP_DROP_REPLAY;
+	} else {
+		lc->sa_ctr[sa->stats_id].replay_disabled++;
+	}
+
+	/* trailer (RFC 4303 §2.4-2.6) */
+	uint8_t nh = pt[ct_len - 1];
+	pad = pt[ct_len - 2];
+	if (unlikely(pad + ESP_TRAILER_MIN > ct_len))
+		return MESP_DROP_BAD_PAD;
+	payload_len = ct_len - ESP_TRAILER_MIN - pad;
+	for (uint32_t i = 0; i < pad; i++)
+		if (unlikely(pt[payload_len + i] != (uint8_t)(i + 1)))
+			return MESP_DROP_BAD_PAD;
+	if (unlikely(nh == NH_NONE))
+		return MESP_DROP_DUMMY;
+	if (unlikely(nh != ((sa->flags & SAF_V6) ? NH_IPV6 : NH_IPV4)))
+		return MESP_DROP_BAD_NEXT_HDR;
+
+	if (sa->flags & SAF_V6) {
+		struct rte_ipv6_hdr *in = (struct rte_ipv6_hdr *)pt;
+		const struct rte_ipv6_hdr *out = (const struct rte_ipv6_hdr *)head;
+
+		if (unlikely(payload_len < sizeof(*in) || (in->vtc_flow & 0xf0) != 0x60))
+			return MESP_DROP_BAD_INNER;
+		inner_len = sizeof(*in) + rte_be_to_cpu_16(in->payload_len);
+		if (unlikely(inner_len > payload_len || in->payload_len == 0))
+			return MESP_DROP_BAD_INNER;
+		if (unlikely(memcmp(in->src_addr, out->src_addr, 16) != 0 ||
+				memcmp(in->dst_addr, out->dst_addr, 16) != 0))
+			return MESP_DROP_ADDR_MISMATCH;
+		uint32_t ivtc = rte_be_to_cpu_32(in->vtc_flow);
+		uint32_t oecn = (rte_be_to_cpu_32(out->vtc_flow) >> 20) & ECN_MASK;
+		if (oecn == ECN_CE) {
+			if (((ivtc >> 20) & ECN_MASK) == 0)
+				return MESP_DROP_ECN;
+			in->vtc_flow = rte_cpu_to_be_32(ivtc | (ECN_CE << 20));
+		}
+	} else {
+		struct rte_ipv4_hdr *in = (struct rte_ipv4_hdr *)pt;
+		const struct rte_ipv4_hdr *out = (const struct rte_ipv4_hdr *)head;
+
+		if (unlikely(payload_len < sizeof(*in) || (in->version_ihl >> 4) != 4 ||
+				(in->version_ihl & 0xf) < 5))
+			return MESP_DROP_BAD_INNER;
+		inner_len = rte_be_to_cpu_16(in->total_length);
+		if (unlikely(inner_len > payload_len || inner_len < (in->version_ihl & 0xfu) * 4))
+			return MESP_DROP_BAD_INNER;
+		if (unlikely(!addr_eq_v4(out, in)))
+			return MESP_DROP_ADDR_MISMATCH;
+		if ((out->type_of_service & ECN_MASK) == ECN_CE) {
+			if ((in->type_of_service & ECN_MASK) == 0)
+				return MESP_DROP_ECN;
+			in->type_of_service |= ECN_CE;
+			in->hdr_checksum = 0;
+			in->hdr_checksum = rte_ipv4_cksum(in);
+		}
+	}
+
+	/* strip outer header, ESP header and IV in front; trailer, TFC padding and ICV behind */
+	rte_pktmbuf_adj(m, (uint16_t)(hl + ESP_HDR_IV_LEN));
+	rte_pktmbuf_trim(m, (uint16_t)(rte_pktmbuf_pkt_len(m) - inner_len));
+	m->l3_len = 0;
+
+	struct mesp_sa_ctr *c = &lc->sa_ctr[sa->stats_id];
+	c->in_pkts++;
+	c->in_bytes += inner_len;
+	return MESP_DROP_MAX;
+}
+
+uint16_t mesp_inb_burst(struct mesp_lcore *lc, struct mesp_sa *const sa[],
+		struct rte_mbuf *mb[], uint16_t n)
+{
+	struct rte_mbuf *bad[MESP_MAX_BURST];
+	uint16_t k = 0, nb = 0;
+
+	RTE_ASSERT(n <= MESP_MAX_BURST);
+	for (uint16_t i = 0; i < n; i++) {
+		enum mesp_drop r = inb_one(lc, sa[i], mb[i]);
+
+		if (likely(r == MESP_DROP_MAX)) {
+			mb[k++] = mb[i];
+		} else {
+			mesp_count_drop(lc, sa[i], r);
+			bad[nb++] = mb[i];
+		}
+	}
+	memcpy(&mb[k], bad, nb * sizeof(bad[0]));
+	return k;
+}

@@ -1,0 +1,187 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/**
+ * @file
+ * MESP: group ESP transforms for the data plane.
+ *
+ * Tunnel mode with address preservation (RFC 5374 §3.1), ESP (RFC 4303) with 64-bit extended
+ * sequence numbers, IV = sender ID || per-sender counter (RFC 6054), AES-GCM (RFC 4106).
+ *
+ * An SA exists twice: the caller keeps the control record (keys as configured, names, lifetimes);
+ * this library builds the compact runtime record (struct mesp_sa, opaque) that workers read.
+ * Runtime records are immutable once published, except for the per-sender sequence counters and
+ * replay windows, which each have a single writer (the worker that owns the sender ID, and the
+ * worker that receives a given sender).
+ *
+ * Burst functions follow DPDK's lib/ipsec: they return how many packets succeeded, move the
+ * failed ones behind the good ones, never free, and count each failure under a named reason.
+ */
+#ifndef MESP_H
+#define MESP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <rte_mbuf.h>
+
+#include "mcrypto.h"
+
+/**
+ * Drop reasons. Every packet the data plane does not forward lands in exactly one of these.
+ * Names (mesp_drop_name()) are stable: they appear in counters, telemetry and docs.
+ */
+enum mesp_drop {
+	MESP_DROP_NOT_IP,          /**< not IPv4/IPv6 and the port's default is discard */
+	MESP_DROP_MALFORMED,       /**< truncated or inconsistent outer/plain headers */
+	MESP_DROP_NOT_MULTICAST,   /**< destination is not a multicast group */
+	MESP_DROP_IPV6_EXT,        /**< IPv6 extension headers before ESP (not supported) */
+	MESP_DROP_FRAGMENT,        /**< fragmented ESP packet (gateway does not reassemble) */
+	MESP_DROP_POLICY_DISCARD,  /**< outbound policy or port default said discard */
+	MESP_DROP_NO_SA,           /**< inbound: no SA for (SPI, dst[, src]); outbound: group has
+				    *   no active sender SA */
+	MESP_DROP_SA_EXPIRED,      /**< SA past its hard lifetime */
+	MESP_DROP_NO_SID,          /**< this worker holds no sender ID for the SA */
+	MESP_DROP_SEQ_EXHAUSTED,   /**< sender's IV/ESN space used up: never reuse an IV */
+	MESP_DROP_MTU,             /**< encapsulated packet would exceed the port MTU */
+	MESP_DROP_NO_ROOM,         /**< mbuf lacks headroom/tailroom or is multi-segment */
+	MESP_DROP_REPLAY,          /**< duplicate or behind the anti-replay window */
+	MESP_DROP_AUTH_FAIL,       /**< ICV verification failed */
+	MESP_DROP_SENDERS_FULL,    /**< inbound SA already tracks max_senders sender IDs */
+	MESP_DROP_BAD_PAD,         /**< padding bytes or pad length invalid (RFC 4303 §2.4) */
+	MESP_DROP_BAD_NEXT_HDR,    /**< next header not the SA's inner IP version */
+	MESP_DROP_DUMMY,           /**< dummy packet, next header 59 (RFC 4303 §2.6) */
+	MESP_DROP_BAD_INNER,       /**< decrypted inner header invalid */
+	MESP_DROP_ADDR_MISMATCH,   /**< outer addresses differ from inner (RFC 5374 §5.2 item 6) */
+	MESP_DROP_ECN,             /**< outer CE on a not-ECT inner packet (RFC 6040 §4.2) */
+	MESP_DROP_TX_FULL,         /**< TX queue did not accept the packet */
+	MESP_DROP_MAX
+};
+
+/** Stable name of a drop reason ("auth_fail", ...). */
+const char *mesp_drop_name(enum mesp_drop r);
+
+/** Per-SA counters, one set per worker lcore; summed on read. */
+struct mesp_sa_ctr {
+	uint64_t out_pkts;
+	uint64_t out_bytes;     /**< plaintext (inner packet) bytes protected */
+	uint64_t in_pkts;
+	uint64_t in_bytes;      /**< plaintext bytes delivered */
+	uint64_t auth_fail;
+	uint64_t replay;
+	uint64_t other_drops;
+	uint64_t replay_disabled; /**< packets accepted without a replay check (window 0) */
+};
+
+/**
+ * Per-worker context: counters and the worker's identity. One per worker lcore, written only
+ * by that worker; the control thread reads with relaxed loads.
+ */
+struct mesp_lcore {
+	uint64_t drops[MESP_DROP_MAX];
+	struct mesp_sa_ctr *sa_ctr;  /**< array of max_sas counter sets */
+	uint32_t max_sas;
+	uint16_t tx_slot;            /**< which of an SA's sender IDs this worker uses */
+} __rte_cache_aligned;
+
+/** Largest burst the burst functions accept. */
+#define MESP_MAX_BURST 256
+
+/** Direction flags of an SA. */
+#define MESP_SA_OUT 0x1   /**< this node sends on it */
+#define MESP_SA_IN  0x2   /**< this node receives on it */
+
+/** Largest number of sender IDs one node may hold for an SA (one per sending worker). */
+#define MESP_MAX_TX_SIDS 64
+
+/** "copy from the inner header" for ttl and dscp. */
+#define MESP_COPY (-1)
+
+/** Parameters of a runtime SA. Addresses: IPv4 in the first 4 bytes. */
+struct mesp_sa_conf {
+	uint32_t spi;
+	uint8_t family;                 /**< AF_INET or AF_INET6 (inner = outer version) */
+	uint8_t dir;                    /**< MESP_SA_OUT | MESP_SA_IN */
+	bool has_src;                   /**< SSM: source is part of the SA selector */
+	bool esn;                       /**< 64-bit extended sequence numbers */
+	uint8_t dst[16];                /**< group address */
+	uint8_t src[16];                /**< SSM source */
+	enum mcrypto_suite suite;
+	const uint8_t *keymat;          /**< key || salt; copied into the crypto session */
+	uint8_t keymat_len;
+	const char *engine;             /**< crypto engine name, NULL = default */
+	uint8_t sid_bits;               /**< 8, 12 or 16 (RFC 6054 §3) */
+	uint16_t nb_sids;               /**< this node's sender IDs (outbound) */
+	const uint16_t *sids;
+	uint32_t replay_window;         /**< 0 = disabled */
+	uint16_t max_senders;           /**< replay windows kept per inbound SA */
+	int16_t ttl;                    /**< outer TTL/hop limit, MESP_COPY or 1..255 */
+	int16_t dscp;                   /**< outer DSCP, MESP_COPY or 0..63 */
+	uint32_t stats_id;              /**< index into mesp_lcore.sa_ctr */
+};
+
+struct mesp_sa;
+
+/**
+ * Build a runtime record. Control thread only.
+ * @param share optional record whose key material equals conf's (a replace that keeps the
+ *   keys): the new record then shares its sequence counters and replay windows, so no IV is
+ *   reused and no replay window reopens across the swap. NULL for fresh state.
+ * @return 0, -EINVAL (bad parameters), -ENOTSUP (crypto), -ENOMEM.
+ */
+int mesp_sa_create(const struct mesp_sa_conf *conf, struct mesp_sa *share, struct mesp_sa **out);
+
+/**
+ * Free a runtime record (wiping key material). Only after no worker can still hold it, that is
+ * after an RCU grace period following its removal from every published table.
+ */
+void mesp_sa_free(struct mesp_sa *sa);
+
+/** True when conf carries the same suite, keys, sender IDs and sequence mode as sa. */
+bool mesp_sa_same_keys(const struct mesp_sa *sa, const struct mesp_sa_conf *conf);
+
+/** Read-only facts for the control plane and telemetry (never key material). */
+struct mesp_sa_info {
+	uint32_t spi;
+	uint8_t family, dir, sid_bits;
+	bool esn;
+	enum mcrypto_suite suite;
+	uint32_t replay_window;
+	uint32_t stats_id;
+	uint16_t nb_sids;
+	uint16_t nb_senders;          /**< senders seen inbound (replay windows in use) */
+	uint64_t tx_seq_max;          /**< highest sequence number sent by any of our SIDs */
+	uint64_t seq_limit;           /**< last usable sequence number (IV space, ESN) */
+};
+
+void mesp_sa_get_info(const struct mesp_sa *sa, struct mesp_sa_info *info);
+
+/**
+ * Set the next sequence number of one of our sender IDs (RFC 6054 §5: a device that keeps keys
+ * across a restart must resume its counter). Control thread only, before the record is published.
+ * @return 0 or -EINVAL.
+ */
+int mesp_sa_set_tx_seq(struct mesp_sa *sa, uint16_t slot, uint64_t last_sent);
+
+/** Bytes the SA adds to an inner packet of `len` bytes (outer header, ESP, IV, trailer, ICV). */
+uint32_t mesp_sa_overhead(const struct mesp_sa *sa, uint32_t len);
+
+/**
+ * Outbound: protect plaintext packets. mb[i]'s data starts at the inner IP header (L2 removed)
+ * and sa[i] is the SA chosen by policy. On success the data starts at the outer IP header.
+ * @param mtu the outgoing port's MTU (largest outer IP packet).
+ * @param n at most MESP_MAX_BURST.
+ * @return number of good packets, at the front of mb[]; failures follow, already counted.
+ */
+uint16_t mesp_outb_burst(struct mesp_lcore *lc, struct mesp_sa *const sa[],
+		struct rte_mbuf *mb[], uint16_t n, uint16_t mtu);
+
+/**
+ * Inbound: verify and decapsulate. mb[i]'s data starts at the outer IP header, whose header
+ * length is in mb[i]->l3_len and which the caller has checked for length and found to carry
+ * ESP; sa[i] is the SA the lookup found. On success the data starts at the inner IP header.
+ * @param n at most MESP_MAX_BURST.
+ * @return number of good packets, at the front of mb[]; failures follow, already counted.
+ */
+uint16_t mesp_inb_burst(struct mesp_lcore *lc, struct mesp_sa *const sa[],
+		struct rte_mbuf *mb[], uint16_t n);
+
+#endif /* MESP_H */

@@ -1,0 +1,5 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* The list of unit suites: SUITE(name) expands to name##_suite(). Order is run order. */
+SUITE(crypto)
+SUITE(replay)
+SUITE(gwconf)
