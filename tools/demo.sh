@@ -14,7 +14,7 @@ trap 'rm -rf "$work"' EXIT
 eal="-l 0,1 --no-huge --no-shconf --no-pci -m 256 --log-level=pmd.net.pcap:error"
 
 /usr/bin/python3 tools/gen-traffic.py -o "$work/plain.pcap" --count 200 >/dev/null
-/usr/bin/python3 -c "from scapy.all import wrpcap; wrpcap('$work/empty.pcap', [])"
+/usr/bin/python3 -c "from scapy.all import wrpcap; wrpcap('$work/empty.pcap', [], linktype=1)"
 
 echo "== demo: $(/usr/bin/python3 -c "from scapy.all import rdpcap; print(len(rdpcap('$work/plain.pcap')))") plaintext frames: 3 groups (232.1.1.1 SSM, 239.1.1.1, ff3e::1:1) x sizes 64/512/1420"
 echo "== encrypting gateway (built-in demo configuration)"

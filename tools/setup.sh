@@ -12,7 +12,8 @@ what=${1:-demo}
 # SQLite; test oracles: scapy (Debian's python3), tshark, iproute2, tcpreplay, clang for libFuzzer.
 pkgs="meson ninja-build pkg-config gcc clang libclang-rt-14-dev make python3 python3-scapy
 dpdk dpdk-dev libdpdk-dev dpdk-doc libipsec-mb-dev libssl-dev libjansson-dev check
-libsubunit-dev libsqlite3-dev libpcap-dev tshark iproute2 ethtool tcpreplay procps"
+libsubunit-dev libsqlite3-dev libpcap-dev tshark iproute2 ethtool tcpreplay procps
+python3-cryptography"
 missing=""
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||

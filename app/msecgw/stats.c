@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <rte_ethdev.h>
 #include <rte_telemetry.h>
 
 #include "gw.h"
@@ -178,5 +179,16 @@ void gw_print_summary(const struct gw *gw)
 	for (int r = 0; r < MESP_DROP_MAX; r++)
 		printf(" %s=%" PRIu64, mesp_drop_name(r), t.drops[r]);
 	printf("\n");
+	/* the device's own view: what the NIC (or vdev) received, sent and could not deliver */
+	for (uint16_t i = 0; i < gw->nb_ports; i++) {
+		const struct gw_port *p = &gw->port[i];
+		struct rte_eth_stats es;
+
+		if (!p->started || rte_eth_stats_get(p->port_id, &es) != 0)
+			continue;
+		printf("msecgw: port %s ipackets %" PRIu64 " opackets %" PRIu64 " imissed %" PRIu64
+				" ierrors %" PRIu64 " oerrors %" PRIu64 "\n", p->name, es.ipackets,
+				es.opackets, es.imissed, es.ierrors, es.oerrors);
+	}
 	fflush(stdout);
 }
