@@ -131,3 +131,7 @@ for r in auth_fail replay malformed bad_pad bad_next_header addr_mismatch sender
 	[ "$v" -eq 0 ] || bad="$bad $r=$v"
 done
 check "no drop other than the deliberate deletion${bad:+ (got$bad)}" test -z "${bad:-}"
+drops=$(grep -oE '^msecgw: drops:.*' "$WORK/final.log" | grep -oE '=[0-9]+' | tr -d = |
+	awk '{ s += $1 } END { print s + 0 }')
+check "every received packet accounted for: rx == tx + drops" \
+	test "$(counter final rx)" -eq $(( $(counter final tx) + drops ))
