@@ -10,6 +10,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <malloc.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +22,20 @@
 #include <jansson.h>
 
 #define DEFAULT_SOCKET "/run/msecgw/msecgw.sock"
+
+/* SA files carry keys: every string jansson frees is wiped first. */
+static void *json_alloc(size_t n)
+{
+	return malloc(n);
+}
+
+static void json_wipe_free(void *p)
+{
+	if (p == NULL)
+		return;
+	explicit_bzero(p, malloc_usable_size(p));
+	free(p);
+}
 
 static void usage(void)
 {
@@ -158,6 +173,8 @@ int main(int argc, char **argv)
 	json_t *req = NULL, *rep;
 	const char *cmd;
 	int c, rc;
+
+	json_set_alloc_funcs(json_alloc, json_wipe_free);
 
 	while ((c = getopt(argc, argv, "s:jh")) != -1) {
 		switch (c) {

@@ -13,8 +13,10 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <malloc.h>
 #include <string.h>
 
+#include <jansson.h>
 #include <rte_cycles.h>
 #include <rte_eal.h>
 #include <rte_ethdev.h>
@@ -34,6 +36,23 @@ static void on_signal(int sig __rte_unused)
 {
 	if (sig_gw != NULL)
 		__atomic_store_n(&sig_gw->stop, 1, __ATOMIC_RELAXED);
+}
+
+/*
+ * jansson keeps copies of every string it parses (configuration files and control requests
+ * carry keys) and frees them without wiping: make every free of a JSON object wipe it first.
+ */
+static void *json_alloc(size_t n)
+{
+	return malloc(n);
+}
+
+static void json_wipe_free(void *p)
+{
+	if (p == NULL)
+		return;
+	explicit_bzero(p, malloc_usable_size(p));
+	free(p);
 }
 
 static void usage(const char *prog)
@@ -279,6 +298,7 @@ int main(int argc, char **argv)
 	struct opts o;
 	int rc, ret;
 
+	json_set_alloc_funcs(json_alloc, json_wipe_free);
 	ret = rte_eal_init(argc, argv);
 	if (ret < 0) {
 		fprintf(stderr, "msecgw: EAL initialisation failed: %s\n", rte_strerror(rte_errno));

@@ -85,8 +85,10 @@ struct gwconf_sa {
 	bool esn;                           /**< "esn": 64-bit extended sequence numbers, default true */
 	struct gwconf_lifetime life;        /**< "lifetime": {soft,hard}_{seconds,bytes} */
 	uint32_t activation_delay_ms;       /**< "activation_delay_ms": sender starts using it later */
-	uint32_t deactivation_delay_ms;     /**< "deactivation_delay_ms": kept this long after a newer
-					     *   SA of the group activates */
+	uint32_t deactivation_delay_ms;     /**< "deactivation_delay_ms": with "replaces", the SA
+					     *   replaced is removed this long after this SA is
+					     *   added (the rekey event, RFC 5374 §4.2.1); defaults to
+					     *   activation_delay_ms and may not be smaller */
 	int16_t ttl;                        /**< "ttl": "copy" (default) or 1..255 for the outer header */
 	int16_t dscp;                       /**< "dscp": "copy" (default) or 0..63 */
 	bool has_replaces;                  /**< "replaces": SPI of an SA of the same group that

@@ -1,0 +1,1079 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * gwconf: every shipped configuration loads, defaults are what doc/configuration.md says, and
+ * each way a configuration can be wrong gives the exact one-line message (file, JSON path,
+ * expectation) without ever quoting key material.
+ *
+ * Test JSON is written with ' for " so that it stays readable; dq() swaps them.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <fcntl.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+
+#include <check.h>
+
+#include "gwconf.h"
+#include "test_common.h"
+
+/* ------------------------------------------------------------------ helpers */
+
+static char *dq(const char *s)
+{
+	char *d = strdup(s);
+
+	ck_assert_ptr_nonnull(d);
+	for (char *p = d; *p != '\0'; p++)
+		if (*p == '\'')
+			*p = '"';
+	return d;
+}
+
+/* Load test JSON (with ' for ") under the name "t.json". */
+static int load(const char *text, struct gwconf **out, char err[GWCONF_ERR_MAX])
+{
+	char *j = dq(text);
+	int rc = gwconf_load_buffer("t.json", j, strlen(j), out, err);
+
+	free(j);
+	return rc;
+}
+
+static int load_sa(const struct gwconf *conf, const char *text, struct gwconf_sa *sa, int *grp,
+		char err[GWCONF_ERR_MAX])
+{
+	char *j = dq(text);
+	int rc = gwconf_parse_sa_json(conf, "sa.json", j, strlen(j), sa, grp, err);
+
+	free(j);
+	return rc;
+}
+
+/* The source tree: MSEC_ROOT (tools/test.sh exports it), else derived from this file's path. */
+static const char *source_root(void)
+{
+	static char root[4096];
+	const char *env = getenv("MSEC_ROOT");
+	const char *tail = "tests/unit/test_gwconf.c";
+	size_t n;
+
+	if (env != NULL && env[0] != '\0')
+		return env;
+#ifdef MSEC_SOURCE_ROOT
+	return MSEC_SOURCE_ROOT;
+#endif
+	snprintf(root, sizeof(root), "%s", __FILE__);
+	n = strlen(root);
+	if (n >= strlen(tail) && strcmp(root + n - strlen(tail), tail) == 0) {
+		root[n - strlen(tail)] = '\0';
+		if (root[0] == '\0')
+			snprintf(root, sizeof(root), ".");
+	} else {
+		snprintf(root, sizeof(root), ".");
+	}
+	return root;
+}
+
+static struct gwconf *load_config_file(const char *name)
+{
+	char path[4200], err[GWCONF_ERR_MAX];
+	struct gwconf *c = NULL;
+	int rc;
+
+	snprintf(path, sizeof(path), "%s/config/%s", source_root(), name);
+	rc = gwconf_load_file(path, &c, err);
+	ck_assert_msg(rc == 0, "%s: rc %d: %s", path, rc, err);
+	ck_assert_ptr_nonnull(c);
+	return c;
+}
+
+/* ------------------------------------------------------------------ building blocks */
+
+#define PORTS "'ports': [{'name': 'p', 'device': 'd0', 'role': 'protected'}, " \
+	"{'name': 'u', 'device': 'd1', 'role': 'unprotected'}]"
+/* a recognisable (public, test-only) 16-byte key + salt; messages must never quote it */
+#define K128 "000102030405060708090a0b0c0d0e0f10111213"
+#define K256 "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f20212223"
+#define S128 "'suite': 'aes-gcm-128', 'key': '" K128 "'"
+#define S256 "'suite': 'aes-gcm-256', 'key': '" K256 "'"
+/* a sending SA, SPI 4096, and the same with extra members */
+#define SA1 "{'spi': 4096, 'direction': 'sender', " S128 ", 'sids': [0]}"
+#define SA1X(x) "{'spi': 4096, 'direction': 'sender', " S128 ", 'sids': [0], " x "}"
+/* an SA without a key, suite or sids: the case supplies them */
+#define SAK(x) "{'spi': 4096, 'direction': 'sender', 'sids': [0], " x "}"
+#define SAR(spi, x) "{'spi': " #spi ", 'direction': 'receiver', " S128 x "}"
+#define G1 "'name': 'g', 'address': '232.1.1.1', 'source': '192.0.2.1'"
+#define GROUP(sas) "{" G1 ", 'sas': [" sas "]}"
+#define CONF(groups, extra) "{" PORTS ", 'groups': [" groups "]" extra "}"
+#define CONF1(sas) CONF(GROUP(sas), "")
+#define CONFX(extra) CONF(GROUP(SA1), ", " extra)
+#define POL(x) CONF(GROUP(SA1), ", 'policies': [" x "]")
+#define A50 "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+
+/* ------------------------------------------------------------------ shipped configurations */
+
+START_TEST(every_shipped_config_loads)
+{
+	char dir[4200], path[4500], err[GWCONF_ERR_MAX];
+	struct dirent *e;
+	int n = 0;
+	DIR *d;
+
+	snprintf(dir, sizeof(dir), "%s/config", source_root());
+	d = opendir(dir);
+	ck_assert_msg(d != NULL, "cannot open %s (set MSEC_ROOT)", dir);
+	while ((e = readdir(d)) != NULL) {
+		size_t len = strlen(e->d_name);
+		struct gwconf *c = NULL;
+		int rc;
+
+		if (len < 6 || strcmp(e->d_name + len - 5, ".json") != 0)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		rc = gwconf_load_file(path, &c, err);
+		ck_assert_msg(rc == 0, "%s: %s", e->d_name, err);
+		ck_assert_str_eq(c->file, path);
+		ck_assert_uint_ge(c->nb_ports, 2);
+		ck_assert_uint_ge(c->nb_groups, 1);
+		gwconf_free(c);
+		n++;
+	}
+	closedir(d);
+	/* demo, single-sender, receiver, multi-group, rekey */
+	ck_assert_int_ge(n, 5);
+}
+END_TEST
+
+static const struct gwconf_group *group_by_name(const struct gwconf *c, const char *name)
+{
+	for (uint16_t i = 0; i < c->nb_groups; i++)
+		if (strcmp(c->groups[i].name, name) == 0)
+			return &c->groups[i];
+	ck_abort_msg("no group %s", name);
+	return NULL;
+}
+
+static bool has_protect_policy(const struct gwconf *c, int g)
+{
+	for (uint16_t i = 0; i < c->nb_policies; i++)
+		if (c->policies[i].action == GWCONF_ACT_PROTECT && c->policies[i].group == g &&
+				memcmp(&c->policies[i].dst, &c->groups[g].group,
+					sizeof(struct gwconf_addr)) == 0)
+			return true;
+	return false;
+}
+
+/* The demo must carry tools/gen-traffic.py's three streams, both ways, on any 1-2 workers. */
+START_TEST(demo_matches_demo_traffic)
+{
+	static const struct {
+		const char *src, *grp;
+		enum mcrypto_suite suite;
+		uint8_t sid_bits;
+		bool ssm;
+	} want[] = {
+		{ "192.0.2.10", "232.1.1.1", MCRYPTO_SUITE_AES_GCM_128, 8, true },
+		{ "192.0.2.20", "239.1.1.1", MCRYPTO_SUITE_AES_GCM_128, 12, false },
+		{ "2001:db8::10", "ff3e::1:1", MCRYPTO_SUITE_AES_GCM_256, 16, true },
+	};
+	struct gwconf *c = load_config_file("demo.json");
+
+	ck_assert_uint_eq(c->nb_ports, 2);
+	ck_assert_str_eq(c->ports[0].dev, "net_pcap0");
+	ck_assert_int_eq(c->ports[0].role, GWCONF_ROLE_PROTECTED);
+	ck_assert_str_eq(c->ports[1].dev, "net_pcap1");
+	ck_assert_int_eq(c->ports[1].role, GWCONF_ROLE_UNPROTECTED);
+	ck_assert_uint_eq(c->nb_groups, 3);
+	for (int i = 0; i < 3; i++) {
+		const struct gwconf_group *g = &c->groups[i];
+		char a[64], s[64];
+
+		ck_assert_str_eq(gwconf_addr_str(&g->group, a, sizeof(a)), want[i].grp);
+		ck_assert_str_eq(gwconf_addr_str(&g->source, s, sizeof(s)),
+				want[i].ssm ? want[i].src : "*");
+		ck_assert_int_eq(g->protected_port, 0);
+		ck_assert_int_eq(g->unprotected_port, 1);
+		ck_assert_uint_ge(g->nb_sas, 1);
+		ck_assert_int_eq(g->sas[0].dir, GWCONF_DIR_SYMMETRIC);
+		ck_assert_int_eq(g->sas[0].suite, want[i].suite);
+		ck_assert_uint_eq(g->sas[0].sid_bits, want[i].sid_bits);
+		ck_assert_uint_ge(g->sas[0].nb_sids, 2);
+		ck_assert_uint_eq(g->sas[0].keymat_len,
+				want[i].suite == MCRYPTO_SUITE_AES_GCM_128 ? 20 : 36);
+		ck_assert(has_protect_policy(c, i));
+	}
+	gwconf_free(c);
+}
+END_TEST
+
+START_TEST(single_sender_is_plain_esp)
+{
+	struct gwconf *c = load_config_file("single-sender.json");
+	const struct gwconf_sa *sa;
+
+	ck_assert_uint_eq(c->nb_groups, 1);
+	sa = &c->groups[0].sas[0];
+	/* SID 0 and no ESN: IV = 32-bit sequence number, as RFC 4106 stacks send it */
+	ck_assert_uint_eq(sa->nb_sids, 1);
+	ck_assert_uint_eq(sa->sids[0], 0);
+	ck_assert(!sa->esn);
+	ck_assert_int_eq(sa->dir, GWCONF_DIR_SENDER);
+	ck_assert_int_eq(sa->suite, MCRYPTO_SUITE_AES_GCM_128);
+	gwconf_free(c);
+}
+END_TEST
+
+START_TEST(receiver_pairs_with_single_sender)
+{
+	struct gwconf *tx = load_config_file("single-sender.json");
+	struct gwconf *rx = load_config_file("receiver.json");
+	const struct gwconf_sa *s = &tx->groups[0].sas[0];
+	const struct gwconf_sa *r = &group_by_name(rx, "channel-1")->sas[0];
+
+	for (uint16_t i = 0; i < rx->nb_groups; i++)
+		for (uint16_t j = 0; j < rx->groups[i].nb_sas; j++) {
+			ck_assert_int_eq(rx->groups[i].sas[j].dir, GWCONF_DIR_RECEIVER);
+			ck_assert_uint_eq(rx->groups[i].sas[j].nb_sids, 0);
+		}
+	ck_assert_uint_eq(r->spi, s->spi);
+	ck_assert_int_eq(r->suite, s->suite);
+	ck_assert_int_eq(r->esn, s->esn);
+	ck_assert_uint_eq(r->keymat_len, s->keymat_len);
+	ck_assert_mem_eq(r->keymat, s->keymat, s->keymat_len);
+	/* receiver-only groups get no implicit protect policy */
+	ck_assert_uint_eq(rx->nb_policies, 0);
+	gwconf_free(tx);
+	gwconf_free(rx);
+}
+END_TEST
+
+START_TEST(multi_group_policies)
+{
+	struct gwconf *c = load_config_file("multi-group.json");
+	const struct gwconf_group *g = group_by_name(c, "audio-v6");
+
+	ck_assert_uint_eq(c->nb_ports, 3);
+	ck_assert_str_eq(c->ports[g->unprotected_port].name, "wan-b");
+	ck_assert_uint_eq(c->nb_policies, 7);           /* all explicit, none implied */
+	ck_assert_int_eq(c->policies[0].action, GWCONF_ACT_PROTECT);
+	ck_assert_uint_eq(c->policies[0].dport_lo, 5000);
+	ck_assert_uint_eq(c->policies[0].dport_hi, 5099);
+	ck_assert_int_eq(c->policies[1].action, GWCONF_ACT_DISCARD);
+	ck_assert_int_eq(c->policies[3].action, GWCONF_ACT_BYPASS);
+	ck_assert_uint_eq(c->policies[4].dport_lo, 6000);
+	ck_assert_uint_eq(c->policies[4].dport_hi, 6000);
+	ck_assert_uint_eq(c->max_sas, 256);
+	ck_assert_uint_eq(c->max_senders, 32);
+	ck_assert_uint_eq(c->nb_mbufs, 16383);
+	ck_assert_int_eq(group_by_name(c, "video-hd")->sas[0].ttl, 64);
+	ck_assert_int_eq(group_by_name(c, "video-hd")->sas[0].dscp, 34);
+	gwconf_free(c);
+}
+END_TEST
+
+START_TEST(rekey_make_before_break)
+{
+	struct gwconf *c = load_config_file("rekey.json");
+	const struct gwconf_group *g = &c->groups[0];
+
+	ck_assert_uint_eq(g->nb_sas, 2);
+	ck_assert(!g->sas[0].has_replaces);
+	ck_assert(g->sas[1].has_replaces);
+	ck_assert_uint_eq(g->sas[1].replaces, g->sas[0].spi);
+	ck_assert_uint_ge(g->sas[1].deactivation_delay_ms, g->sas[1].activation_delay_ms);
+	ck_assert_uint_gt(g->sas[1].activation_delay_ms, 0);
+	ck_assert_uint_lt(g->sas[1].life.soft_seconds, g->sas[1].life.hard_seconds);
+	ck_assert_uint_lt(g->sas[1].life.soft_bytes, g->sas[1].life.hard_bytes);
+	gwconf_free(c);
+}
+END_TEST
+
+/* ------------------------------------------------------------------ defaults and forms */
+
+START_TEST(defaults)
+{
+	char err[GWCONF_ERR_MAX], a[64];
+	struct gwconf *c = NULL;
+	const struct gwconf_sa *sa;
+	uint8_t k[20];
+
+	ck_assert_msg(load(CONF1(SA1), &c, err) == 0, "%s", err);
+	ck_assert_str_eq(c->file, "t.json");
+	ck_assert_str_eq(c->ctl_socket, "/run/msecgw/msecgw.sock");
+	ck_assert_uint_eq(c->nb_mbufs, 8191);
+	ck_assert_uint_eq(c->burst, 32);
+	ck_assert_uint_eq(c->max_sas, 4096);
+	ck_assert_uint_eq(c->max_senders, 16);
+	for (int i = 0; i < 2; i++) {
+		ck_assert_uint_eq(c->ports[i].queues, 1);
+		ck_assert_uint_eq(c->ports[i].mtu, 1500);
+		ck_assert_uint_eq(c->ports[i].rx_desc, 1024);
+		ck_assert_uint_eq(c->ports[i].tx_desc, 1024);
+		ck_assert(!c->ports[i].promiscuous);
+	}
+	ck_assert_int_eq(c->ports[0].dflt, GWCONF_ACT_DISCARD);
+	ck_assert_int_eq(c->ports[1].dflt, GWCONF_ACT_BYPASS);
+	ck_assert_int_eq(c->groups[0].protected_port, 0);
+	ck_assert_int_eq(c->groups[0].unprotected_port, 1);
+	sa = &c->groups[0].sas[0];
+	ck_assert_uint_eq(sa->spi, 4096);
+	ck_assert_uint_eq(sa->sid_bits, 8);
+	ck_assert_uint_eq(sa->replay_window, 1024);
+	ck_assert(sa->esn);
+	ck_assert_int_eq(sa->ttl, GWCONF_COPY);
+	ck_assert_int_eq(sa->dscp, GWCONF_COPY);
+	ck_assert(!sa->has_replaces);
+	ck_assert_uint_eq(sa->activation_delay_ms, 0);
+	ck_assert_uint_eq(sa->deactivation_delay_ms, 0);
+	ck_assert_uint_eq(sa->life.soft_seconds + sa->life.hard_seconds + sa->life.soft_bytes +
+			sa->life.hard_bytes, 0);
+	ck_assert_int_eq(test_hex(K128, k, sizeof(k)), 20);
+	ck_assert_uint_eq(sa->keymat_len, 20);
+	ck_assert_mem_eq(sa->keymat, k, 20);
+	/* a sending group without a policy gets protect (S,G), any port */
+	ck_assert_uint_eq(c->nb_policies, 1);
+	ck_assert_int_eq(c->policies[0].action, GWCONF_ACT_PROTECT);
+	ck_assert_int_eq(c->policies[0].group, 0);
+	ck_assert_str_eq(gwconf_addr_str(&c->policies[0].dst, a, sizeof(a)), "232.1.1.1");
+	ck_assert_str_eq(gwconf_addr_str(&c->policies[0].src, a, sizeof(a)), "192.0.2.1");
+	ck_assert_uint_eq(c->policies[0].dport_lo, 0);
+	ck_assert_uint_eq(c->policies[0].dport_hi, 0);
+	gwconf_free(c);
+}
+END_TEST
+
+START_TEST(value_forms)
+{
+	char err[GWCONF_ERR_MAX];
+	struct gwconf *c = NULL;
+	const struct gwconf_sa *sa;
+	uint8_t k[36];
+
+	/* SPI as a hex string, "0x"-prefixed upper-case key, 256-bit suite, explicit values */
+	ck_assert_msg(load(CONF1("{'spi': '0XFFFFFFFF', 'direction': 'symmetric', "
+			"'suite': 'aes-gcm-256', 'key': '0x" "000102030405060708090A0B0C0D0E0F"
+			"101112131415161718191A1B1C1D1E1F20212223', 'sid_bits': 16, "
+			"'sids': [65535, 0, 7], 'replay_window': 0, 'esn': false, 'ttl': 255, "
+			"'dscp': 0, 'activation_delay_ms': 4294967295}"), &c, err) == 0, "%s", err);
+	sa = &c->groups[0].sas[0];
+	ck_assert_uint_eq(sa->spi, 0xffffffffu);
+	ck_assert_int_eq(test_hex(K256, k, sizeof(k)), 36);
+	ck_assert_uint_eq(sa->keymat_len, 36);
+	ck_assert_mem_eq(sa->keymat, k, 36);
+	ck_assert_uint_eq(sa->nb_sids, 3);
+	ck_assert_uint_eq(sa->sids[0], 65535);
+	ck_assert_uint_eq(sa->replay_window, 0);
+	ck_assert(!sa->esn);
+	ck_assert_int_eq(sa->ttl, 255);
+	ck_assert_int_eq(sa->dscp, 0);
+	ck_assert_uint_eq(sa->activation_delay_ms, 4294967295u);
+	gwconf_free(c);
+
+	/* RFC 4301 4.1: the same SPI in two groups is fine, demux is by (SPI, dst, src) */
+	ck_assert_msg(load(CONF(GROUP(SA1) ", {'name': 'h', 'address': 'ff3e::5', "
+			"'sas': [" SA1 "]}", ""), &c, err) == 0, "%s", err);
+	ck_assert_uint_eq(c->nb_groups, 2);
+	ck_assert_uint_eq(c->groups[1].group.family, AF_INET6);
+	ck_assert_uint_eq(c->groups[1].source.family, 0);
+	ck_assert_uint_eq(c->nb_policies, 2);
+	gwconf_free(c);
+
+	/* replay window at its maximum, lifetime with only hard limits, replaces backwards */
+	ck_assert_msg(load(CONF1(SA1 ", {'spi': 4097, 'direction': 'receiver', " S128
+			", 'replay_window': 65536, 'replaces': '0x1000', "
+			"'activation_delay_ms': 10, "
+			"'lifetime': {'hard_seconds': 5, 'hard_bytes': 1}}"), &c, err) == 0,
+			"%s", err);
+	sa = &c->groups[0].sas[1];
+	ck_assert_uint_eq(sa->replay_window, 65536);
+	ck_assert(sa->has_replaces);
+	ck_assert_uint_eq(sa->replaces, 4096);
+	/* the deactivation delay defaults to the activation delay */
+	ck_assert_uint_eq(sa->deactivation_delay_ms, 10);
+	ck_assert_uint_eq(sa->life.hard_seconds, 5);
+	gwconf_free(c);
+}
+END_TEST
+
+START_TEST(implicit_policies)
+{
+	char err[GWCONF_ERR_MAX];
+	struct gwconf *c = NULL;
+
+	/* an explicit rule with the group's selector wins, whatever its action */
+	ck_assert_msg(load(POL("{'group': '232.1.1.1', 'source': '192.0.2.1', "
+			"'action': 'bypass'}"), &c, err) == 0, "%s", err);
+	ck_assert_uint_eq(c->nb_policies, 1);
+	ck_assert_int_eq(c->policies[0].action, GWCONF_ACT_BYPASS);
+	gwconf_free(c);
+	/* so does an explicit protect into the group, on some ports */
+	ck_assert_msg(load(POL("{'group': '232.1.1.1', 'source': '192.0.2.1', 'udp_dport': 9, "
+			"'action': 'protect', 'protect_group': 'g'}"), &c, err) == 0, "%s", err);
+	ck_assert_uint_eq(c->nb_policies, 1);
+	gwconf_free(c);
+	/* a rule for another source leaves the group's own selector to the implicit rule */
+	ck_assert_msg(load(POL("{'group': '232.1.1.1', 'source': '192.0.2.99', "
+			"'action': 'discard'}"), &c, err) == 0, "%s", err);
+	ck_assert_uint_eq(c->nb_policies, 2);
+	ck_assert_int_eq(c->policies[1].action, GWCONF_ACT_PROTECT);
+	ck_assert_int_eq(c->policies[1].group, 0);
+	gwconf_free(c);
+	/* a receiver-only group gets none */
+	ck_assert_msg(load(CONF1(SAR(4096, "")), &c, err) == 0, "%s", err);
+	ck_assert_uint_eq(c->nb_policies, 0);
+	gwconf_free(c);
+}
+END_TEST
+
+START_TEST(port_references)
+{
+	char err[GWCONF_ERR_MAX];
+	struct gwconf *c = NULL;
+
+	ck_assert_msg(load("{'ports': [{'name': 'u1', 'device': 'a', 'role': 'unprotected', "
+			"'promiscuous': true, 'default': 'discard', 'queues': 4, 'mtu': 9000}, "
+			"{'name': 'in', 'device': 'b', 'role': 'protected', 'default': 'bypass'}, "
+			"{'name': 'u2', 'device': 'c', 'role': 'unprotected'}], "
+			"'groups': [{'name': 'g', 'address': 'ff3e::1', 'unprotected_port': 'u2', "
+			"'protected_port': 'in', 'sas': [" SA1 "]}], 'control': {'socket': ''}}",
+			&c, err) == 0, "%s", err);
+	ck_assert_int_eq(c->groups[0].protected_port, 1);
+	ck_assert_int_eq(c->groups[0].unprotected_port, 2);
+	ck_assert(c->ports[0].promiscuous);
+	ck_assert_int_eq(c->ports[0].dflt, GWCONF_ACT_DISCARD);
+	ck_assert_int_eq(c->ports[1].dflt, GWCONF_ACT_BYPASS);
+	ck_assert_uint_eq(c->ports[0].queues, 4);
+	ck_assert_str_eq(c->ctl_socket, "");
+	gwconf_free(c);
+}
+END_TEST
+
+/* ------------------------------------------------------------------ the table of bad configs */
+
+static const struct bad_case {
+	const char *json;       /* ' stands for " */
+	const char *want;       /* the message starts with this */
+} bad[] = {
+	/* unknown keys, top level and nested */
+	{ CONFX("'bogus': 1"), "t.json: bogus: expected one of the keys ports, groups, policies, "
+		"control, mbufs, burst, max_sas, max_senders, got an unknown key" },
+	{ CONF1(SA1X("'kye': 1")), "t.json: groups[0].sas[0].kye: expected one of the keys spi, "
+		"direction, suite, key, sid_bits, sids, replay_window, esn, lifetime, "
+		"activation_delay_ms, deactivation_delay_ms, ttl, dscp, replaces, got an unknown "
+		"key" },
+	{ CONF1(SA1X("'op': 'add'")), "t.json: groups[0].sas[0].op: expected one of the keys" },
+	{ CONF1(SA1X("'group': 'g'")), "t.json: groups[0].sas[0].group: expected one of the keys" },
+	{ CONF("{" G1 ", 'sa': []}", ""), "t.json: groups[0].sa: expected one of the keys name, "
+		"address, source, protected_port, unprotected_port, sas, got an unknown key" },
+	{ "{'ports': [{'name': 'p', 'device': 'd0', 'role': 'protected', 'speed': 10}]}",
+		"t.json: ports[0].speed: expected one of the keys name, device, role, queues, mtu, "
+		"rx_desc, tx_desc, default, promiscuous, got an unknown key" },
+	{ CONF1(SA1X("'lifetime': {'soft': 1}")), "t.json: groups[0].sas[0].lifetime.soft: "
+		"expected one of the keys soft_seconds, hard_seconds, soft_bytes, hard_bytes, got "
+		"an unknown key" },
+	{ CONFX("'control': {'sock': 'x'}"), "t.json: control.sock: expected one of the keys "
+		"socket, got an unknown key" },
+	{ POL("{'group': '232.1.1.1', 'action': 'bypass', 'dport': 1}"), "t.json: "
+		"policies[0].dport: expected one of the keys group, source, udp_dport, action, "
+		"protect_group, got an unknown key" },
+	{ CONFX("'\\u00e9v\\nil': 1"), "t.json: ??v?il: expected one of the keys" },
+
+	/* wrong types */
+	{ "[]", "t.json: expected a JSON object at the top level, got an array" },
+	{ "{'ports': {}}", "t.json: ports: expected an array of 2..8 ports, got an object" },
+	{ "{" PORTS ", 'groups': {}}", "t.json: groups: expected an array of at most 4096 groups, "
+		"got an object" },
+	{ CONFX("'mbufs': 1.5"), "t.json: mbufs: expected an integer in 511..16777215, got a "
+		"real number" },
+	{ CONFX("'mbufs': -1"), "t.json: mbufs: expected an integer in 511..16777215, got -1" },
+	{ CONFX("'burst': '32'"), "t.json: burst: expected an integer in 1..256, got a string" },
+	{ CONFX("'control': 'x'"), "t.json: control: expected an object, got a string" },
+	{ CONFX("'control': {'socket': 5}"), "t.json: control.socket: expected a Unix socket path "
+		"of at most 107 bytes (\"\" for none), got an integer" },
+	{ CONF("{'name': 7, 'address': '232.1.1.1', 'sas': [" SA1 "]}", ""),
+		"t.json: groups[0].name: expected a name of 1..31 characters from A-Z a-z 0-9 . _ "
+		"-, got an integer" },
+	{ CONF("7", ""), "t.json: groups[0]: expected an object, got an integer" },
+	{ CONF1("[]"), "t.json: groups[0].sas[0]: expected an object, got an array" },
+	{ CONF1(SA1X("'esn': 'yes'")), "t.json: groups[0].sas[0].esn: expected true or false, "
+		"got \"yes\"" },
+	{ CONF1(SA1X("'sid_bits': '8'")), "t.json: groups[0].sas[0].sid_bits: expected 8, 12 or "
+		"16 (RFC 6054), got \"8\"" },
+	{ CONF1(SA1X("'lifetime': 3600")), "t.json: groups[0].sas[0].lifetime: expected an "
+		"object, got an integer" },
+	{ CONF1(SA1X("'replay_window': null")), "t.json: groups[0].sas[0].replay_window: "
+		"expected an integer in 0..65536, got null" },
+	{ CONF1("{'spi': 4096, 'direction': 'sender', " S128 ", 'sids': 0}"),
+		"t.json: groups[0].sas[0].sids: expected an array of 1..64 sender IDs (one per "
+		"sending worker) for a \"sender\" SA, got an integer" },
+	{ CONF1("{'spi': 4096, 'direction': 'sender', " S128 ", 'sids': ['1']}"),
+		"t.json: groups[0].sas[0].sids[0]: expected a sender ID in 0..255 (sid_bits 8), "
+		"got \"1\"" },
+
+	/* SPIs (RFC 4303 2.1) */
+	{ CONF1("{'spi': true, 'direction': 'sender', " S128 ", 'sids': [0]}"),
+		"t.json: groups[0].sas[0].spi: expected an SPI (an integer or a \"0x...\" string) "
+		"in 256..4294967295, got true" },
+	{ CONF1("{'spi': 255, 'direction': 'sender', " S128 ", 'sids': [0]}"),
+		"t.json: groups[0].sas[0].spi: expected an SPI (an integer or a \"0x...\" string) "
+		"in 256..4294967295 (RFC 4303: 1..255 are reserved), got 255" },
+	{ CONF1("{'spi': '0x00ff', 'direction': 'sender', " S128 ", 'sids': [0]}"),
+		"t.json: groups[0].sas[0].spi: expected an SPI (an integer or a \"0x...\" string) "
+		"in 256..4294967295 (RFC 4303: 1..255 are reserved), got \"0x00ff\"" },
+	{ CONF1("{'spi': 4294967296, 'direction': 'sender', " S128 ", 'sids': [0]}"),
+		"t.json: groups[0].sas[0].spi: expected an SPI (an integer or a \"0x...\" string) "
+		"in 256..4294967295 (RFC 4303: 1..255 are reserved), got 4294967296" },
+	{ CONF1("{'spi': '0x1g00', 'direction': 'sender', " S128 ", 'sids': [0]}"),
+		"t.json: groups[0].sas[0].spi: expected an SPI (an integer or a \"0x...\" string) "
+		"in 256..4294967295, got \"0x1g00\"" },
+	{ CONF1("{'spi': '4096', 'direction': 'sender', " S128 ", 'sids': [0]}"),
+		"t.json: groups[0].sas[0].spi: expected an SPI (an integer or a \"0x...\" string) "
+		"in 256..4294967295, got \"4096\"" },
+	{ CONF1("{'spi': '0x100000000', 'direction': 'sender', " S128 ", 'sids': [0]}"),
+		"t.json: groups[0].sas[0].spi: expected an SPI" },
+	{ CONF1("{'direction': 'sender', " S128 ", 'sids': [0]}"),
+		"t.json: groups[0].sas[0].spi: expected an SPI (an integer or a \"0x...\" string) "
+		"in 256..4294967295, got nothing" },
+	{ CONF1(SA1 ", " SAR(4096, "")), "t.json: groups[0].sas[1].spi: expected an SPI unique "
+		"within the group, got 0x00001000 (also sas[0])" },
+
+	/* direction and suite */
+	{ CONF1("{'spi': 4096, 'direction': 'both', " S128 "}"), "t.json: groups[0].sas[0]."
+		"direction: expected \"sender\", \"receiver\" or \"symmetric\", got \"both\"" },
+	{ CONF1("{'spi': 4096, " S128 "}"), "t.json: groups[0].sas[0].direction: expected "
+		"\"sender\", \"receiver\" or \"symmetric\", got nothing" },
+	{ CONF1(SAK("'suite': 'aes-cbc', 'key': '" K128 "'")), "t.json: groups[0].sas[0].suite: "
+		"expected \"aes-gcm-128\" or \"aes-gcm-256\", got \"aes-cbc\"" },
+	{ CONF1(SAK("'key': '" K128 "'")), "t.json: groups[0].sas[0].suite: expected "
+		"\"aes-gcm-128\" or \"aes-gcm-256\", got nothing" },
+
+	/* keys: hex, length per suite; never quoted */
+	{ CONF1(SAK("'suite': 'aes-gcm-128', 'key': '000102030405060708090a0b0c0d0e0f101112'")),
+		"t.json: groups[0].sas[0].key: expected 40 hex digits (16-byte key + 4-byte salt), "
+		"got 38" },
+	{ CONF1(SAK("'suite': 'aes-gcm-128', 'key': '000102030405060708090a0b0c0d0e0f1011121'")),
+		"t.json: groups[0].sas[0].key: expected 40 hex digits (16-byte key + 4-byte salt), "
+		"got 39" },
+	{ CONF1(SAK("'suite': 'aes-gcm-128', 'key': '0x000102030405060708090a0b0c0d0e0f1011121'")),
+		"t.json: groups[0].sas[0].key: expected 40 hex digits (16-byte key + 4-byte salt), "
+		"got 39" },
+	{ CONF1(SAK("'suite': 'aes-gcm-128', 'key': '0001g2030405060708090a0b0c0d0e0f10111213'")),
+		"t.json: groups[0].sas[0].key: expected hex digits only, got a non-hex character "
+		"at position 5" },
+	{ CONF1(SAK("'suite': 'aes-gcm-128', 'key': '00 102030405060708090a0b0c0d0e0f10111213'")),
+		"t.json: groups[0].sas[0].key: expected hex digits only, got a non-hex character "
+		"at position 3" },
+	{ CONF1(SAK("'suite': 'aes-gcm-256', 'key': '" K128 "'")), "t.json: groups[0].sas[0].key: "
+		"expected 72 hex digits (32-byte key + 4-byte salt), got 40" },
+	{ CONF1(SAK("'suite': 'aes-gcm-128', 'key': '" K256 "'")), "t.json: groups[0].sas[0].key: "
+		"expected 40 hex digits (16-byte key + 4-byte salt), got 72" },
+	{ CONF1(SAK("'suite': 'aes-gcm-128', 'key': 5")), "t.json: groups[0].sas[0].key: expected "
+		"a string of 40 hex digits (16-byte key + 4-byte salt), got an integer" },
+	{ CONF1(SAK("'suite': 'aes-gcm-128'")), "t.json: groups[0].sas[0].key: expected a string "
+		"of 40 hex digits (16-byte key + 4-byte salt), got nothing" },
+	{ CONF1(SAK("'suite': 'aes-gcm-128', 'key': ''")), "t.json: groups[0].sas[0].key: "
+		"expected 40 hex digits (16-byte key + 4-byte salt), got 0" },
+
+	/* sender IDs (RFC 6054) */
+	{ CONF1(SA1X("'sid_bits': 10")), "t.json: groups[0].sas[0].sid_bits: expected 8, 12 or 16 "
+		"(RFC 6054), got 10" },
+	{ CONF1("{'spi': 4096, 'direction': 'sender', " S128 ", 'sids': [1, 256]}"),
+		"t.json: groups[0].sas[0].sids[1]: expected a sender ID in 0..255 (sid_bits 8), "
+		"got 256" },
+	{ CONF1("{'spi': 4096, 'direction': 'sender', " S128 ", 'sid_bits': 12, 'sids': [4096]}"),
+		"t.json: groups[0].sas[0].sids[0]: expected a sender ID in 0..4095 (sid_bits 12), "
+		"got 4096" },
+	{ CONF1("{'spi': 4096, 'direction': 'sender', " S128 ", 'sids': [-1]}"),
+		"t.json: groups[0].sas[0].sids[0]: expected a sender ID in 0..255 (sid_bits 8), "
+		"got -1" },
+	{ CONF1("{'spi': 4096, 'direction': 'sender', " S128 "}"), "t.json: groups[0].sas[0].sids: "
+		"expected an array of 1..64 sender IDs (one per sending worker) for a \"sender\" "
+		"SA, got nothing" },
+	{ CONF1("{'spi': 4096, 'direction': 'symmetric', " S128 ", 'sids': []}"),
+		"t.json: groups[0].sas[0].sids: expected an array of 1..64 sender IDs (one per "
+		"sending worker) for a \"symmetric\" SA, got an array of 0" },
+	{ CONF1("{'spi': 4096, 'direction': 'sender', " S128 ", 'sid_bits': 16, 'sids': [0, 1, 2, "
+		"3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, "
+		"25, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40, 41, 42, 43, 44, "
+		"45, 46, 47, 48, 49, 50, 51, 52, 53, 54, 55, 56, 57, 58, 59, 60, 61, 62, 63, 64]}"),
+		"t.json: groups[0].sas[0].sids: expected an array of 1..64 sender IDs (one per "
+		"sending worker) for a \"sender\" SA, got an array of 65" },
+	{ CONF1(SAR(4096, ", 'sids': [1]")), "t.json: groups[0].sas[0].sids: expected no sender "
+		"IDs on a \"receiver\" SA, got an array" },
+	{ CONF1("{'spi': 4096, 'direction': 'sender', " S128 ", 'sids': [3, 3]}"),
+		"t.json: groups[0].sas[0].sids[1]: expected sender IDs unique within the SA, got 3 "
+		"again (also sids[0])" },
+
+	/* replay window, TTL, DSCP, lifetimes */
+	{ CONF1(SA1X("'replay_window': 65537")), "t.json: groups[0].sas[0].replay_window: "
+		"expected an integer in 0..65536, got 65537" },
+	{ CONF1(SA1X("'ttl': 0")), "t.json: groups[0].sas[0].ttl: expected \"copy\" or an integer "
+		"in 1..255, got 0" },
+	{ CONF1(SA1X("'ttl': 256")), "t.json: groups[0].sas[0].ttl: expected \"copy\" or an "
+		"integer in 1..255, got 256" },
+	{ CONF1(SA1X("'ttl': 'keep'")), "t.json: groups[0].sas[0].ttl: expected \"copy\" or an "
+		"integer in 1..255, got \"keep\"" },
+	{ CONF1(SA1X("'dscp': 64")), "t.json: groups[0].sas[0].dscp: expected \"copy\" or an "
+		"integer in 0..63, got 64" },
+	{ CONF1(SA1X("'dscp': -1")), "t.json: groups[0].sas[0].dscp: expected \"copy\" or an "
+		"integer in 0..63, got -1" },
+	{ CONF1(SA1X("'lifetime': {'soft_seconds': 60, 'hard_seconds': 60}")),
+		"t.json: groups[0].sas[0].lifetime.soft_seconds: expected less than hard_seconds "
+		"(60), got 60" },
+	{ CONF1(SA1X("'lifetime': {'soft_bytes': 2000, 'hard_bytes': 1000}")),
+		"t.json: groups[0].sas[0].lifetime.soft_bytes: expected less than hard_bytes "
+		"(1000), got 2000" },
+	{ CONF1(SA1X("'lifetime': {'hard_seconds': -5}")), "t.json: groups[0].sas[0].lifetime."
+		"hard_seconds: expected an integer in 0..2147483647, got -5" },
+
+	/* make-before-break */
+	{ CONF1(SA1 ", " SAR(4097, ", 'replaces': 8192")), "t.json: groups[0].sas[1].replaces: "
+		"expected the SPI of another SA of group \"g\", got 0x00002000 (no such SA)" },
+	{ CONF1(SAR(4097, ", 'replaces': 4096") ", " SA1), "t.json: groups[0].sas[0].replaces: "
+		"expected the SPI of an SA listed before this one (SAs are installed in order), "
+		"got 0x00001000 (sas[1])" },
+	{ CONF1(SAR(4097, ", 'replaces': '0x1001'")), "t.json: groups[0].sas[0].replaces: "
+		"expected the SPI of another SA, got this SA's own SPI 0x00001001" },
+	{ CONF1(SAR(4097, ", 'replaces': 12")), "t.json: groups[0].sas[0].replaces: expected an "
+		"SPI (an integer or a \"0x...\" string) in 256..4294967295 (RFC 4303: 1..255 are "
+		"reserved), got 12" },
+	{ CONF1(SA1 ", " SAR(4097, ", 'replaces': 4096, 'activation_delay_ms': 5000, "
+		"'deactivation_delay_ms': 1000")), "t.json: "
+		"groups[0].sas[1].deactivation_delay_ms: expected at least activation_delay_ms "
+		"(5000), got 1000" },
+	{ CONF1(SA1X("'deactivation_delay_ms': 1000")), "t.json: groups[0].sas[0]."
+		"deactivation_delay_ms: expected only on an SA with \"replaces\", got it on an SA "
+		"without" },
+	{ CONF1(SA1X("'activation_delay_ms': 4294967296")), "t.json: groups[0].sas[0]."
+		"activation_delay_ms: expected an integer in 0..4294967295, got 4294967296" },
+
+	/* groups */
+	{ CONF("{" G1 "}", ""), "t.json: groups[0].sas: expected an array of 1..1024 SAs, got "
+		"nothing" },
+	{ CONF("{" G1 ", 'sas': []}", ""), "t.json: groups[0].sas: expected an array of 1..1024 "
+		"SAs, got an array of 0" },
+	{ CONF(GROUP(SA1) ", " GROUP(SA1), ""), "t.json: groups[1].name: expected a name unique "
+		"among groups, got \"g\" (also groups[0])" },
+	{ CONF(GROUP(SA1) ", {'name': 'h', 'address': '232.1.1.1', 'source': '192.0.2.1', 'sas': ["
+		SA1 "]}", ""), "t.json: groups[1].address: expected an (address, source) pair "
+		"unique among groups, got (232.1.1.1, 192.0.2.1) (also groups[0])" },
+	{ CONF("{'name': 'g', 'address': '239.1.1.1', 'sas': [" SA1 "]}, {'name': 'h', "
+		"'address': '239.1.1.1', 'sas': [" SA1 "]}", ""), "t.json: groups[1].address: "
+		"expected an (address, source) pair unique among groups, got (239.1.1.1, *) (also "
+		"groups[0])" },
+	{ CONF("{'name': 'a b', 'address': '232.1.1.1', 'sas': [" SA1 "]}", ""),
+		"t.json: groups[0].name: expected a name of 1..31 characters from A-Z a-z 0-9 . _ "
+		"-, got \"a b\"" },
+	{ CONF("{'name': 'abcdefghijabcdefghijabcdefghij12', 'address': '232.1.1.1', 'sas': ["
+		SA1 "]}", ""), "t.json: groups[0].name: expected a name of 1..31 characters from "
+		"A-Z a-z 0-9 . _ -, got \"abcdefghijabcdefghijabcdefghij12\"" },
+	{ CONF("{'name': 'g', 'sas': [" SA1 "]}", ""), "t.json: groups[0].address: expected an "
+		"IPv4 or IPv6 address, got nothing" },
+	{ CONF("{'name': 'g', 'address': '232.1.1', 'sas': [" SA1 "]}", ""),
+		"t.json: groups[0].address: expected an IPv4 or IPv6 address, got \"232.1.1\"" },
+	{ CONF("{'name': 'g', 'address': '232.1.1.0/24', 'sas': [" SA1 "]}", ""),
+		"t.json: groups[0].address: expected an IPv4 or IPv6 address, got "
+		"\"232.1.1.0/24\"" },
+	{ CONF("{'name': 'g', 'address': '10.1.1.1', 'sas': [" SA1 "]}", ""),
+		"t.json: groups[0].address: expected a multicast address (224.0.0.0/4 or "
+		"ff00::/8), got \"10.1.1.1\"" },
+	{ CONF("{'name': 'g', 'address': '2001:db8::1', 'sas': [" SA1 "]}", ""),
+		"t.json: groups[0].address: expected a multicast address (224.0.0.0/4 or "
+		"ff00::/8), got \"2001:db8::1\"" },
+	{ CONF("{'name': 'g', 'address': '224.0.0.251', 'sas': [" SA1 "]}", ""),
+		"t.json: groups[0].address: expected a multicast address beyond link scope "
+		"(224.0.0.0/24 and ff00::/8 scopes 0-2 always pass in clear), got "
+		"\"224.0.0.251\"" },
+	{ CONF("{'name': 'g', 'address': 'ff02::fb', 'sas': [" SA1 "]}", ""),
+		"t.json: groups[0].address: expected a multicast address beyond link scope" },
+	{ CONF("{'name': 'g', 'address': '232.1.1.1', 'source': '2001:db8::1', 'sas': [" SA1 "]}",
+		""), "t.json: groups[0].source: expected an IPv4 source address like the group "
+		"address, got \"2001:db8::1\"" },
+	{ CONF("{'name': 'g', 'address': 'ff3e::1', 'source': '192.0.2.1', 'sas': [" SA1 "]}",
+		""), "t.json: groups[0].source: expected an IPv6 source address like the group "
+		"address, got \"192.0.2.1\"" },
+	{ CONF("{'name': 'g', 'address': '232.1.1.1', 'source': '232.1.1.2', 'sas': [" SA1 "]}",
+		""), "t.json: groups[0].source: expected a unicast source address, got "
+		"\"232.1.1.2\"" },
+	{ CONF("{'name': 'g', 'address': '232.1.1.1', 'source': '0.0.0.0', 'sas': [" SA1 "]}",
+		""), "t.json: groups[0].source: expected a unicast source address, got "
+		"\"0.0.0.0\"" },
+	{ CONF("{'name': 'g', 'address': 'ff3e::1', 'source': '::1', 'sas': [" SA1 "]}", ""),
+		"t.json: groups[0].source: expected a unicast source address, got \"::1\"" },
+	{ CONF("{" G1 ", 'protected_port': 'nope', 'sas': [" SA1 "]}", ""),
+		"t.json: groups[0].protected_port: expected the name of a protected port, got "
+		"\"nope\" (no such port)" },
+	{ CONF("{" G1 ", 'unprotected_port': 'p', 'sas': [" SA1 "]}", ""),
+		"t.json: groups[0].unprotected_port: expected the name of an unprotected port, got "
+		"\"p\", a port of the other role" },
+	{ CONF("{" G1 ", 'protected_port': 0, 'sas': [" SA1 "]}", ""),
+		"t.json: groups[0].protected_port: expected the name of a protected port, got an "
+		"integer" },
+	{ "{'ports': [{'name': 'p', 'device': 'd0', 'role': 'protected'}, {'name': 'u', "
+		"'device': 'd1', 'role': 'unprotected'}, {'name': 'v', 'device': 'd2', 'role': "
+		"'unprotected'}], 'groups': [" GROUP(SA1) "]}", "t.json: "
+		"groups[0].unprotected_port: expected the name of an unprotected port (there are "
+		"2, so it cannot be implied), got nothing" },
+	{ "{'ports': [{'name': 'p', 'device': 'd0', 'role': 'protected', 'mtu': 1000}, "
+		"{'name': 'u', 'device': 'd1', 'role': 'unprotected'}], 'groups': [{'name': 'g', "
+		"'address': 'ff3e::1', 'sas': [" SA1 "]}]}", "t.json: groups[0].protected_port: "
+		"expected a port with an mtu of at least 1280 for an IPv6 group (RFC 8200), got "
+		"\"p\" with mtu 1000" },
+
+	/* ports */
+	{ "{}", "t.json: ports: expected an array of 2..8 ports, got nothing" },
+	{ "{'ports': [{'name': 'p', 'device': 'd0', 'role': 'protected'}]}", "t.json: ports: "
+		"expected an array of 2..8 ports, got an array of 1" },
+	{ "{'ports': [{'name': 'p', 'device': 'd0', 'role': 'protected'}, {'name': 'q', 'device': "
+		"'d1', 'role': 'protected'}]}", "t.json: ports: expected at least one "
+		"\"protected\" and one \"unprotected\" port, got 2 protected and 0 unprotected" },
+	{ "{'ports': [{'name': 'p', 'device': 'd0', 'role': 'protected'}, {'name': 'p', 'device': "
+		"'d1', 'role': 'unprotected'}]}", "t.json: ports[1].name: expected a name unique "
+		"among ports, got \"p\" (also ports[0])" },
+	{ "{'ports': [{'name': 'p', 'device': 'd0', 'role': 'protected'}, {'name': 'u', 'device': "
+		"'d0', 'role': 'unprotected'}]}", "t.json: ports[1].device: expected a device "
+		"unique among ports, got \"d0\" (also ports[0])" },
+	{ "{'ports': [{'name': 'p', 'device': 'd0', 'role': 'inside'}]}", "t.json: ports[0].role: "
+		"expected \"protected\" or \"unprotected\", got \"inside\"" },
+	{ "{'ports': [{'name': 'p', 'role': 'protected'}]}", "t.json: ports[0].device: expected a "
+		"DPDK device name of 1..63 printable characters without spaces, got nothing" },
+	{ "{'ports': [{'name': 'p', 'device': 'net pcap', 'role': 'protected'}]}", "t.json: "
+		"ports[0].device: expected a DPDK device name of 1..63 printable characters "
+		"without spaces, got \"net pcap\"" },
+	{ "{'ports': [{'name': 'p', 'device': 'd', 'role': 'protected', 'queues': 0}]}",
+		"t.json: ports[0].queues: expected an integer in 1..64, got 0" },
+	{ "{'ports': [{'name': 'p', 'device': 'd', 'role': 'protected', 'mtu': 65535}]}",
+		"t.json: ports[0].mtu: expected an integer in 576..9216, got 65535" },
+	{ "{'ports': [{'name': 'p', 'device': 'd', 'role': 'protected', 'default': 'protect'}]}",
+		"t.json: ports[0].default: expected \"bypass\" or \"discard\", got \"protect\"" },
+
+	/* top-level numbers */
+	{ CONFX("'burst': 0"), "t.json: burst: expected an integer in 1..256, got 0" },
+	{ CONFX("'burst': 257"), "t.json: burst: expected an integer in 1..256, got 257" },
+	{ CONFX("'max_senders': 0"), "t.json: max_senders: expected an integer in 1..4096, got 0" },
+	{ CONF(GROUP(SA1 ", " SAR(4097, "")), ", 'max_sas': 1"), "t.json: max_sas: expected at "
+		"least the 2 SAs the groups hold, got 1" },
+	{ CONFX("'control': {'socket': '/" A50 A50 "aaaaaaa'}"), "t.json: control.socket: "
+		"expected a Unix socket path of at most 107 bytes (\"\" for none), got a longer "
+		"one" },
+
+	/* policies */
+	{ POL("{'group': '232.1.1.1', 'action': 'protect', 'protect_group': 'zz'}"),
+		"t.json: policies[0].protect_group: expected the name of a group, got \"zz\" (no "
+		"such group)" },
+	{ POL("{'group': '232.1.1.1', 'source': '192.0.2.1', 'action': 'protect'}"),
+		"t.json: policies[0].protect_group: expected the name of a group, got nothing" },
+	{ POL("{'group': '232.1.1.1', 'action': 'bypass', 'protect_group': 'g'}"),
+		"t.json: policies[0].protect_group: expected only with \"action\": \"protect\", "
+		"got \"g\"" },
+	{ POL("{'group': '232.1.1.2', 'source': '192.0.2.1', 'action': 'protect', "
+		"'protect_group': 'g'}"), "t.json: policies[0].group: expected 232.1.1.1, the "
+		"address of protect_group \"g\", got 232.1.1.2" },
+	{ POL("{'group': '232.1.1.1', 'action': 'protect', 'protect_group': 'g'}"),
+		"t.json: policies[0].source: expected 192.0.2.1, the source of SSM protect_group "
+		"\"g\", got nothing" },
+	{ POL("{'group': '232.1.1.1', 'source': '192.0.2.9', 'action': 'protect', "
+		"'protect_group': 'g'}"), "t.json: policies[0].source: expected 192.0.2.1, the "
+		"source of SSM protect_group \"g\", got 192.0.2.9" },
+	{ POL("{'group': '232.1.1.1', 'action': 'allow'}"), "t.json: policies[0].action: "
+		"expected \"protect\", \"bypass\" or \"discard\", got \"allow\"" },
+	{ POL("{'group': '232.1.1.1'}"), "t.json: policies[0].action: expected \"protect\", "
+		"\"bypass\" or \"discard\", got nothing" },
+	{ POL("{'action': 'bypass'}"), "t.json: policies[0].group: expected an IPv4 or IPv6 "
+		"address, got nothing" },
+	{ POL("{'group': '192.0.2.1', 'action': 'bypass'}"), "t.json: policies[0].group: "
+		"expected a multicast address (224.0.0.0/4 or ff00::/8), got \"192.0.2.1\"" },
+	{ POL("{'group': 'ff3e::1', 'source': '192.0.2.1', 'action': 'bypass'}"),
+		"t.json: policies[0].source: expected an IPv6 source address like the group "
+		"address, got \"192.0.2.1\"" },
+	{ POL("{'group': '232.1.1.1', 'udp_dport': [10, 5], 'action': 'bypass'}"),
+		"t.json: policies[0].udp_dport: expected a UDP port in 1..65535 or a range [lo, "
+		"hi] with lo <= hi, got 10..5" },
+	{ POL("{'group': '232.1.1.1', 'udp_dport': 0, 'action': 'bypass'}"),
+		"t.json: policies[0].udp_dport: expected a UDP port in 1..65535 or a range [lo, "
+		"hi] with lo <= hi, got 0..0" },
+	{ POL("{'group': '232.1.1.1', 'udp_dport': [1, 65536], 'action': 'bypass'}"),
+		"t.json: policies[0].udp_dport: expected a UDP port in 1..65535 or a range [lo, "
+		"hi] with lo <= hi, got 1..65536" },
+	{ POL("{'group': '232.1.1.1', 'udp_dport': '5004', 'action': 'bypass'}"),
+		"t.json: policies[0].udp_dport: expected a UDP port in 1..65535 or a range [lo, "
+		"hi] with lo <= hi, got \"5004\"" },
+	{ POL("{'group': '232.1.1.1', 'udp_dport': [1, 2, 3], 'action': 'bypass'}"),
+		"t.json: policies[0].udp_dport: expected a UDP port in 1..65535 or a range [lo, "
+		"hi] with lo <= hi, got an array" },
+	{ POL("{'group': '239.1.1.1', 'action': 'bypass'}, {'group': '239.1.1.1', 'action': "
+		"'discard'}"), "t.json: policies[1]: expected a (group, source, udp_dport) "
+		"selector unique among policies, got the same as policies[0]" },
+	{ POL("{'group': '239.1.1.1', 'udp_dport': [5000, 5005], 'action': 'bypass'}, "
+		"{'group': '239.1.1.1', 'udp_dport': [5005, 5010], 'action': 'discard'}"),
+		"t.json: policies[1].udp_dport: expected ports not overlapping those of "
+		"policies[0] (same group and source), got 5005..5010" },
+	{ CONFX("'policies': {}"), "t.json: policies: expected an array of at most 4096 policies, "
+		"got an object" },
+	{ CONFX("'policies': [5]"), "t.json: policies[0]: expected an object, got an integer" },
+
+	/* syntax: file:line:column, and no jansson "near" text that could quote a key */
+	{ "{\n  'ports': [,\n}", "t.json:2:13: unexpected token" },
+	{ "{'ports': [], 'ports': []}", "t.json:1:21: duplicate object key" },
+	{ "{'ports': [1e999]}", "t.json:1:16: real number overflow" },
+	{ "{} x", "t.json:1:4: end of file expected" },
+	{ CONF1(SAK("'suite': 'aes-gcm-128', 'key': '000102030405\\q'")), "t.json:1:" },
+	{ "", "t.json: expected a JSON object, got an empty file" },
+	{ " \n\t\r\n", "t.json: expected a JSON object, got an empty file" },
+};
+
+START_TEST(bad_config)
+{
+	const struct bad_case *b = &bad[_i];
+	char err[GWCONF_ERR_MAX];
+	struct gwconf *c = (struct gwconf *)&err;   /* must be reset to NULL */
+	int rc;
+
+	memset(err, 'x', sizeof(err));
+	rc = load(b->json, &c, err);
+	ck_assert_msg(rc == -EINVAL, "case %d: rc %d, want -EINVAL (%s)", _i, rc,
+			rc == 0 ? "accepted" : err);
+	ck_assert_ptr_null(c);
+	ck_assert_msg(strncmp(err, b->want, strlen(b->want)) == 0,
+			"case %d:\n got  \"%s\"\n want \"%s...\"", _i, err, b->want);
+	ck_assert_msg(strchr(err, '\n') == NULL, "case %d: message spans lines", _i);
+	/* never key material, whatever went wrong */
+	ck_assert_msg(strstr(err, "0405060708") == NULL && strstr(err, "000102") == NULL,
+			"case %d: message quotes key material: %s", _i, err);
+}
+END_TEST
+
+/* ------------------------------------------------------------------ files */
+
+START_TEST(missing_file)
+{
+	char err[GWCONF_ERR_MAX];
+	struct gwconf *c = (struct gwconf *)&err;
+
+	ck_assert_int_eq(gwconf_load_file("/nonexistent/gw.json", &c, err), -ENOENT);
+	ck_assert_ptr_null(c);
+	ck_assert_str_eq(err, "/nonexistent/gw.json: cannot open: No such file or directory");
+	ck_assert_int_eq(gwconf_load_file("/", &c, err), -EISDIR);
+	ck_assert_str_eq(err, "/: cannot read: Is a directory");
+}
+END_TEST
+
+START_TEST(file_errors_name_the_file)
+{
+	char path[] = "/tmp/gwconf-test-XXXXXX", err[GWCONF_ERR_MAX], want[600];
+	struct gwconf *c = NULL;
+	char *text = dq(CONF1(SAK("'suite': 'aes-gcm-128', 'key': '00'")));
+	int fd = mkstemp(path);
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+	ck_assert_int_eq(gwconf_load_file(path, &c, err), -EINVAL);
+	snprintf(want, sizeof(want), "%s: groups[0].sas[0].key: expected 40 hex digits (16-byte "
+			"key + 4-byte salt), got 2", path);
+	ck_assert_str_eq(err, want);
+	free(text);
+
+	/* the same file, fixed, loads and remembers its name */
+	text = dq(CONF1(SA1));
+	fd = open(path, O_WRONLY | O_TRUNC);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+	ck_assert_msg(gwconf_load_file(path, &c, err) == 0, "%s", err);
+	ck_assert_str_eq(c->file, path);
+	gwconf_free(c);
+
+	/* empty file */
+	fd = open(path, O_WRONLY | O_TRUNC);
+	close(fd);
+	ck_assert_int_eq(gwconf_load_file(path, &c, err), -EINVAL);
+	snprintf(want, sizeof(want), "%s: expected a JSON object, got an empty file", path);
+	ck_assert_str_eq(err, want);
+	unlink(path);
+	free(text);
+}
+END_TEST
+
+/* ------------------------------------------------------------------ msecctl SA files */
+
+START_TEST(sa_json)
+{
+	char err[GWCONF_ERR_MAX];
+	struct gwconf *c = NULL;
+	struct gwconf_sa sa;
+	uint8_t k[20];
+	int g = 99;
+
+	ck_assert_msg(load(CONF(GROUP(SA1) ", {'name': 'h', 'address': 'ff3e::5', 'sas': [" SA1
+			"]}", ""), &c, err) == 0, "%s", err);
+	/* same keys as groups[].sas[] plus "group"; "replaces" is checked at run time by gsad */
+	ck_assert_msg(load_sa(c, "{'group': 'h', 'spi': '0x2000', 'direction': 'symmetric', "
+			S128 ", 'sids': [1, 2], 'replaces': 4096, 'activation_delay_ms': 100, "
+			"'deactivation_delay_ms': 200}", &sa, &g, err) == 0, "%s", err);
+	ck_assert_int_eq(g, 1);
+	ck_assert_uint_eq(sa.spi, 0x2000);
+	ck_assert_int_eq(sa.dir, GWCONF_DIR_SYMMETRIC);
+	ck_assert_uint_eq(sa.nb_sids, 2);
+	ck_assert(sa.has_replaces);
+	ck_assert_uint_eq(sa.replaces, 4096);
+	ck_assert_uint_eq(sa.deactivation_delay_ms, 200);
+	ck_assert_uint_eq(sa.replay_window, 1024);
+	ck_assert(sa.esn);
+	ck_assert_int_eq(test_hex(K128, k, sizeof(k)), 20);
+	ck_assert_mem_eq(sa.keymat, k, 20);
+	/* replacing the SPI of an SA that only exists at run time is not the parser's business */
+	ck_assert_msg(load_sa(c, "{'group': 'g', 'spi': 4096, 'direction': 'receiver', " S128
+			", 'replaces': 999999}", &sa, &g, err) == 0, "%s", err);
+	ck_assert_int_eq(g, 0);
+	gwconf_free(c);
+}
+END_TEST
+
+static const struct bad_case bad_sa[] = {
+	{ "{'spi': 4096, 'direction': 'receiver', " S128 "}", "sa.json: group: expected the name "
+		"of a configured group, got nothing" },
+	{ "{'group': 'nope', 'spi': 4096, 'direction': 'receiver', " S128 "}", "sa.json: group: "
+		"expected the name of a configured group, got \"nope\" (no such group)" },
+	{ "{'group': 3, 'spi': 4096, 'direction': 'receiver', " S128 "}", "sa.json: group: "
+		"expected the name of a configured group, got an integer" },
+	{ "{'op': 'add', 'group': 'g', 'spi': 4096, 'direction': 'receiver', " S128 "}",
+		"sa.json: op: expected one of the keys spi, direction, suite, key, sid_bits, sids, "
+		"replay_window, esn, lifetime, activation_delay_ms, deactivation_delay_ms, ttl, "
+		"dscp, replaces, group, got an unknown key" },
+	{ "{'group': 'g', 'spi': 4096, 'direction': 'receiver', 'suite': 'aes-gcm-128', 'key': "
+		"'000102030405060708090a0b0c0d0e0f101112'}", "sa.json: key: expected 40 hex digits "
+		"(16-byte key + 4-byte salt), got 38" },
+	{ "{'group': 'g', 'spi': 4096, 'direction': 'sender', " S128 "}", "sa.json: sids: "
+		"expected an array of 1..64 sender IDs (one per sending worker) for a \"sender\" "
+		"SA, got nothing" },
+	/* the key is valid and decoded before this error: the result must be wiped */
+	{ "{'group': 'g', 'spi': 4096, 'direction': 'receiver', " S128 ", 'ttl': 0}",
+		"sa.json: ttl: expected \"copy\" or an integer in 1..255, got 0" },
+	{ "{'group': 'g', 'spi': 4096, 'direction': 'receiver', " S128 ", 'replaces': 4096}",
+		"sa.json: replaces: expected the SPI of another SA, got this SA's own SPI "
+		"0x00001000" },
+	{ "{'group': 'g', 'spi': 4096, 'direction': 'receiver', " S128 ", 'replaces': 8192, "
+		"'activation_delay_ms': 9, 'deactivation_delay_ms': 8}", "sa.json: "
+		"deactivation_delay_ms: expected at least activation_delay_ms (9), got 8" },
+	{ "[1]", "sa.json: expected a JSON object at the top level, got an array" },
+	{ "{'group': 'g',", "sa.json:1:" },
+	{ "", "sa.json: expected a JSON object, got an empty file" },
+};
+
+START_TEST(bad_sa_json)
+{
+	static const uint8_t zero[sizeof(struct gwconf_sa)];
+	const struct bad_case *b = &bad_sa[_i];
+	char err[GWCONF_ERR_MAX];
+	struct gwconf *c = NULL;
+	struct gwconf_sa sa;
+	int g = 99;
+
+	ck_assert_msg(load(CONF1(SA1), &c, err) == 0, "%s", err);
+	memset(&sa, 0x5a, sizeof(sa));
+	ck_assert_int_eq(load_sa(c, b->json, &sa, &g, err), -EINVAL);
+	ck_assert_msg(strncmp(err, b->want, strlen(b->want)) == 0,
+			"case %d:\n got  \"%s\"\n want \"%s...\"", _i, err, b->want);
+	ck_assert_int_eq(g, -1);
+	ck_assert_msg(memcmp(&sa, zero, sizeof(sa)) == 0, "case %d: SA not wiped", _i);
+	ck_assert(strstr(err, "0405060708") == NULL);
+	gwconf_free(c);
+}
+END_TEST
+
+START_TEST(sa_json_without_conf)
+{
+	char err[GWCONF_ERR_MAX];
+	struct gwconf_sa sa;
+	int g;
+	char *j = dq("{'group': 'g', 'spi': 4096, 'direction': 'receiver', " S128 "}");
+
+	ck_assert_int_eq(gwconf_parse_sa_json(NULL, NULL, j, strlen(j), &sa, &g, err), -EINVAL);
+	ck_assert_str_eq(err, "<sa>: group: expected the name of a configured group, got \"g\" "
+			"(no such group)");
+	free(j);
+}
+END_TEST
+
+/* ------------------------------------------------------------------ small things */
+
+START_TEST(addr_str)
+{
+	struct gwconf_addr a;
+	char buf[64], tiny[4];
+
+	memset(&a, 0, sizeof(a));
+	ck_assert_str_eq(gwconf_addr_str(&a, buf, sizeof(buf)), "*");
+	ck_assert_str_eq(gwconf_addr_str(NULL, buf, sizeof(buf)), "*");
+	a.family = AF_INET;
+	inet_pton(AF_INET, "239.1.2.3", a.a);
+	ck_assert_str_eq(gwconf_addr_str(&a, buf, sizeof(buf)), "239.1.2.3");
+	ck_assert_str_eq(gwconf_addr_str(&a, tiny, sizeof(tiny)), "?");
+	a.family = AF_INET6;
+	inet_pton(AF_INET6, "ff3e::1:1", a.a);
+	ck_assert_str_eq(gwconf_addr_str(&a, buf, sizeof(buf)), "ff3e::1:1");
+	a.family = 99;
+	ck_assert_str_eq(gwconf_addr_str(&a, buf, sizeof(buf)), "?");
+}
+END_TEST
+
+START_TEST(free_and_wipe)
+{
+	char err[GWCONF_ERR_MAX];
+	struct gwconf *c = NULL;
+
+	gwconf_free(NULL);
+	ck_assert_msg(load(CONF1(SA1 ", " SAR(4097, "")), &c, err) == 0, "%s", err);
+	ck_assert_uint_eq(c->groups[0].sas[1].keymat_len, 20);
+	gwconf_free(c);
+	/* an error after SAs were decoded frees (and wipes) the partial result */
+	ck_assert_int_eq(load(CONF(GROUP(SA1) ", {'name': 'h', 'address': 'ff3e::1', 'sas': ["
+			SA1 ", 7]}", ""), &c, err), -EINVAL);
+	ck_assert_ptr_null(c);
+	ck_assert_str_eq(err, "t.json: groups[1].sas[1]: expected an object, got an integer");
+}
+END_TEST
+
+Suite *gwconf_suite(void);
+
+Suite *gwconf_suite(void)
+{
+	Suite *s = suite_create("gwconf");
+	TCase *tc;
+
+	tc = tcase_create("shipped");
+	tcase_add_test(tc, every_shipped_config_loads);
+	tcase_add_test(tc, demo_matches_demo_traffic);
+	tcase_add_test(tc, single_sender_is_plain_esp);
+	tcase_add_test(tc, receiver_pairs_with_single_sender);
+	tcase_add_test(tc, multi_group_policies);
+	tcase_add_test(tc, rekey_make_before_break);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("semantics");
+	tcase_add_test(tc, defaults);
+	tcase_add_test(tc, value_forms);
+	tcase_add_test(tc, implicit_policies);
+	tcase_add_test(tc, port_references);
+	tcase_add_test(tc, addr_str);
+	tcase_add_test(tc, free_and_wipe);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("errors");
+	tcase_add_loop_test(tc, bad_config, 0, (int)(sizeof(bad) / sizeof(bad[0])));
+	tcase_add_test(tc, missing_file);
+	tcase_add_test(tc, file_errors_name_the_file);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("sa_json");
+	tcase_add_test(tc, sa_json);
+	tcase_add_loop_test(tc, bad_sa_json, 0, (int)(sizeof(bad_sa) / sizeof(bad_sa[0])));
+	tcase_add_test(tc, sa_json_without_conf);
+	suite_add_tcase(s, tc);
+	return s;
+}
