@@ -133,22 +133,37 @@ static void print_sa_list(json_t *rep)
 	}
 }
 
-static void print_stats(json_t *rep)
+/* One line of traffic counters and one of the non-zero drops (all of them for the total). */
+static void print_totals(const char *label, json_t *t, bool all_drops)
 {
-	json_t *t = json_object_get(rep, "total");
 	json_t *drops = json_object_get(t, "drops"), *v;
 	const char *k;
 
-	printf("rx %lld  tx %lld  protected %lld  unprotected %lld  bypassed %lld\n",
+	printf("%-10s rx %lld  tx %lld  protected %lld  unprotected %lld  bypassed %lld\n", label,
 			(long long)json_integer_value(json_object_get(t, "rx")),
 			(long long)json_integer_value(json_object_get(t, "tx")),
 			(long long)json_integer_value(json_object_get(t, "protected")),
 			(long long)json_integer_value(json_object_get(t, "unprotected")),
 			(long long)json_integer_value(json_object_get(t, "bypassed")));
-	printf("drops:");
+	printf("%-10s drops:", "");
 	json_object_foreach(drops, k, v)
-		printf(" %s=%lld", k, (long long)json_integer_value(v));
+		if (all_drops || json_integer_value(v) != 0)
+			printf(" %s=%lld", k, (long long)json_integer_value(v));
 	printf("\n");
+}
+
+static void print_stats(json_t *rep)
+{
+	json_t *w;
+	size_t i;
+
+	print_totals("total", json_object_get(rep, "total"), true);
+	json_array_foreach(json_object_get(rep, "workers"), i, w) {
+		char label[32];
+
+		snprintf(label, sizeof(label), "worker %zu", i);
+		print_totals(label, w, false);
+	}
 }
 
 static json_t *load_sa_file(const char *file)

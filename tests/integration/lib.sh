@@ -25,7 +25,7 @@ _run_cleanup() {
 	for h in "${_cleanup_hooks[@]}"; do eval "$h" || true; done
 	rm -rf "$WORK"
 }
-trap _run_cleanup EXIT
+[ -n "${KEEP:-}" ] || trap _run_cleanup EXIT
 
 ok() { echo "ok - $*"; }
 not_ok() { echo "not ok - $*"; }
