@@ -107,4 +107,24 @@ void mcrypto_session_free(struct mcrypto_session *s);
 /** Name of the engine used when none is given. */
 const char *mcrypto_default_engine(void);
 
+/**
+ * @internal
+ * Engine interface, for the engines in drivers/crypto only. mcrypto_session_create() validates
+ * the suite and the KEYMAT length, allocates the session with ctx_size() bytes of key schedule,
+ * fills suite, icv_len and salt, then calls session_init().
+ */
+struct mcrypto_engine {
+	const char *name;
+	/** Bytes of key schedule the engine needs for `suite`; 0 if it does not offer the suite. */
+	uint32_t (*ctx_size)(enum mcrypto_suite suite);
+	/**
+	 * Expand `key` (key_len bytes, salt excluded) into s->ctx and set s->seal, s->open and
+	 * s->engine. @return 0 or a negative errno; s is wiped and freed by the caller on error.
+	 */
+	int (*session_init)(struct mcrypto_session *s, const uint8_t *key, size_t key_len);
+};
+
+/** @internal The Intel IPsec-MB engine ("ipsec_mb"). */
+extern const struct mcrypto_engine mcrypto_engine_ipsec_mb;
+
 #endif /* MCRYPTO_H */

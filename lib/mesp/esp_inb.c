@@ -70,18 +70,20 @@ static int rx_claim(struct rx_state *rx, uint32_t sid)
 }
 
 /*
- * Sequence number of a sender without a window yet. Our senders put the whole 64-bit sequence
- * number in the SSIV part of the IV (doc/wire-format.md), so a receiver that joins late still
- * learns the high half; the ICV, which covers the full ESN, confirms it. For IVs that do not
- * follow the convention the high half is assumed 0, as RFC 4303 A2 does for a new window.
+ * The 64-bit sequence number as our senders carry it: the SSIV part of the IV is the whole
+ * sequence number (doc/wire-format.md §3). When its low half matches the ESP header's, take it:
+ * a receiver that joins late learns the high half, and a packet from far behind the window is
+ * recognised as a replay before any crypto instead of being read as the next 2^32 block (RFC 4303
+ * A2.2). The ICV covers the high half, so a forged IV only fails authentication. Senders that do
+ * not follow the convention get RFC 4303 Appendix A reconstruction (from_iv false).
  */
-static inline uint64_t seq_from_iv(const struct mesp_sa *sa, uint64_t iv, uint32_t seq_lo)
+static inline uint64_t seq_from_iv(const struct mesp_sa *sa, uint64_t iv, uint32_t seq_lo,
+		bool *from_iv)
 {
 	uint64_t ssiv = iv & (UINT64_MAX >> sa->sid_bits);
 
-	if ((sa->flags & SAF_ESN) && (uint32_t)ssiv == seq_lo)
-		return ssiv;
-	return seq_lo;
+	*from_iv = (sa->flags & SAF_ESN) && (uint32_t)ssiv == seq_lo;
+	return *from_iv ? ssiv : seq_lo;
 }
 
 static inline bool addr_eq_v4(const struct rte_ipv4_hdr *o, const struct rte_ipv4_hdr *i)
@@ -116,18 +118,20 @@ static enum mesp_drop inb_one(struct mesp_lcore *lc, struct mesp_sa *sa, struct 
 	sid = (uint32_t)(iv >> (64 - sa->sid_bits));
 
 	/* preliminary replay check, before spending the ICV (RFC 4303 §3.4.3) */
+	bool from_iv;
+	seq64 = seq_from_iv(sa, iv, seq_lo, &from_iv);
 	if (sa->flags & SAF_REPLAY) {
 		widx = rx_find(sa->rx, sid);
 		if (widx >= 0) {
-			if (mesp_replay_check(rx_window(sa->rx, widx), seq_lo, &seq64) != 0)
+			const struct mesp_replay *rw = rx_window(sa->rx, widx);
+			int rc = from_iv ? mesp_replay_check64(rw, seq64) :
+				mesp_replay_check(rw, seq_lo, &seq64);
+
+			if (rc != 0)
 				return MESP_DROP_REPLAY;
-		} else {
-			seq64 = seq_from_iv(sa, iv, seq_lo);
-			if (seq64 == 0)
-				return MESP_DROP_REPLAY;
+		} else if (seq64 == 0) {
+			return MESP_DROP_REPLAY;
 		}
-	} else {
-		seq64 = seq_from_iv(sa, iv, seq_lo);
 	}
 
 	uint32_t aad[3];

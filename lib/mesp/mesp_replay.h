@@ -48,6 +48,16 @@ int mesp_replay_init(struct mesp_replay *rw, uint32_t window, bool esn);
 int mesp_replay_check(const struct mesp_replay *rw, uint32_t seq_lo, uint64_t *seq64);
 
 /**
+ * Preliminary check of a complete 64-bit sequence number, for senders that carry it in the IV
+ * (doc/wire-format.md §3): no reconstruction from the low half, so a replay from far behind the
+ * window is refused here, before any crypto, instead of being read as the next 2^32 block.
+ * Does not change the window.
+ * @return 0 if the packet may be new, -EEXIST if already seen, -ERANGE if behind the window,
+ *   zero, or (without ESN) beyond 2^32 - 1.
+ */
+int mesp_replay_check64(const struct mesp_replay *rw, uint64_t seq64);
+
+/**
  * Record an authenticated sequence number, advancing the window if it is ahead.
  * Re-checks, so a duplicate inside one burst is caught here.
  * @return 0 when recorded, -EEXIST duplicate, -ERANGE behind the window.
