@@ -365,8 +365,9 @@ static struct sa_rec *sa_find(struct gsad *db, uint32_t group, uint32_t spi)
 
 static void retire_rt(struct gsad *db, struct mesp_sa *rt)
 {
-	/* dead_rt holds 2 * max_sas: every slot can retire its record and one replaced record
-	 * between commits; gsad_sa_replace() commits first when this would overflow */
+	/* dead_rt holds 2 * max_sas: at most max_sas replaced records (gsad_sa_replace() commits
+	 * first beyond that) and one removed record per slot (a removed slot stays dead until the
+	 * commit's grace period ends) between commits */
 	db->dead_rt[db->nb_dead_rt++] = rt;
 }
 
@@ -484,7 +485,7 @@ int gsad_sa_replace(struct gsad *db, const struct gsad_sa_params *p)
 	r = sa_find(db, p->group, p->sa.spi);
 	if (r == NULL)
 		return -ENOENT;
-	if (db->nb_dead_rt == 2 * db->p.max_sas) {
+	if (db->nb_dead_rt >= db->p.max_sas) {
 		rc = gsad_commit(db);
 		if (rc != 0)
 			return rc;
@@ -497,9 +498,11 @@ int gsad_sa_replace(struct gsad *db, const struct gsad_sa_params *p)
 	r->rt = rt;
 	r->dir = c.dir;
 	r->match = match;
-	uint64_t retire = r->t_retire;
+	uint64_t start = r->t_start, retire = r->t_retire;
 	rec_times(db, r, p, rte_get_tsc_cycles());
-	r->t_start = r->t_install;   /* same SPI: already in use, no activation delay */
+	/* same SPI, same place in the make-before-break order: an active SA stays active without
+	 * becoming newer than its successor, a pending one keeps its activation time */
+	r->t_start = start;
 	r->t_retire = retire;
 	db->dirty = true;
 	return 0;
@@ -534,7 +537,12 @@ static uint32_t spi_hash(uint32_t spi_be)
 
 static uint32_t dst_hash(uint8_t family, const uint8_t *dst)
 {
-	return rte_hash_crc(dst, ADDR_LEN(family), family);
+	uint64_t a[2];
+
+	/* rte_hash_crc() loads 8 and 4 bytes at a time, and addresses in packets or in control
+	 * records are not aligned: hash an aligned copy */
+	memcpy(a, dst, ADDR_LEN(family));
+	return rte_hash_crc(a, ADDR_LEN(family), family);
 }
 
 static uint32_t pow2_at_least(uint32_t n)

@@ -161,13 +161,20 @@ static int check_conf(const struct mesp_sa_conf *conf)
 		return -EINVAL;
 	if (conf->sid_bits != 8 && conf->sid_bits != 12 && conf->sid_bits != 16)
 		return -EINVAL;
-	if ((conf->dir & MESP_SA_OUT) && (conf->nb_sids == 0 || conf->sids == NULL))
+	if ((conf->dir & MESP_SA_OUT) && conf->nb_sids == 0)
+		return -EINVAL;
+	if (conf->nb_sids != 0 && conf->sids == NULL)
 		return -EINVAL;
 	if (conf->nb_sids > MESP_MAX_TX_SIDS)
 		return -EINVAL;
-	for (uint16_t i = 0; i < conf->nb_sids; i++)
+	for (uint16_t i = 0; i < conf->nb_sids; i++) {
 		if (conf->sids[i] >> conf->sid_bits)
 			return -EINVAL;
+		/* one counter per SID: a SID in two slots would repeat IVs (RFC 6054 §3) */
+		for (uint16_t j = 0; j < i; j++)
+			if (conf->sids[j] == conf->sids[i])
+				return -EINVAL;
+	}
 	if (conf->replay_window != 0 && mesp_replay_size(conf->replay_window) == 0)
 		return -EINVAL;
 	if ((conf->dir & MESP_SA_IN) && conf->max_senders == 0)

@@ -3,3 +3,5 @@
 SUITE(crypto)
 SUITE(replay)
 SUITE(gwconf)
+SUITE(mesp)
+SUITE(gsad)
