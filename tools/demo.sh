@@ -17,16 +17,24 @@ eal="-l 0,1 --no-huge --no-shconf --no-pci -m 256 --log-level=pmd.net.pcap:error
 /usr/bin/python3 -c "from scapy.all import wrpcap; wrpcap('$work/empty.pcap', [], linktype=1)"
 
 echo "== demo: $(/usr/bin/python3 -c "from scapy.all import rdpcap; print(len(rdpcap('$work/plain.pcap')))") plaintext frames: 3 groups (232.1.1.1 SSM, 239.1.1.1, ff3e::1:1) x sizes 64/512/1420"
+# run_gw NAME RX0 TX0 RX1 TX1: one gateway on two pcap ports with the built-in configuration;
+# shows its counters, and everything it said when it failed
+run_gw() {
+	local rc=0
+	"$gw" $eal --file-prefix "demo-$1" \
+		--vdev "net_pcap0,rx_pcap=$2,tx_pcap=$3" --vdev "net_pcap1,rx_pcap=$4,tx_pcap=$5" \
+		-- --socket "" --idle-exit 1000 >"$work/$1.log" 2>&1 || rc=$?
+	grep -E '^msecgw' "$work/$1.log" || true
+	if [ "$rc" -ne 0 ]; then
+		echo "demo: the $1 gateway failed (exit $rc):" >&2
+		tail -n 30 "$work/$1.log" >&2
+		exit "$rc"
+	fi
+}
 echo "== encrypting gateway (built-in demo configuration)"
-"$gw" $eal --file-prefix demo-enc \
-	--vdev "net_pcap0,rx_pcap=$work/plain.pcap,tx_pcap=$work/enc-plain-out.pcap" \
-	--vdev "net_pcap1,rx_pcap=$work/empty.pcap,tx_pcap=$work/esp.pcap" \
-	-- --socket "" --idle-exit 1000 2>&1 | grep -E '^msecgw' | tee "$work/enc.log"
+run_gw enc "$work/plain.pcap" "$work/enc-plain-out.pcap" "$work/empty.pcap" "$work/esp.pcap"
 echo "== decrypting gateway (built-in demo configuration)"
-"$gw" $eal --file-prefix demo-dec \
-	--vdev "net_pcap0,rx_pcap=$work/empty.pcap,tx_pcap=$work/out.pcap" \
-	--vdev "net_pcap1,rx_pcap=$work/esp.pcap,tx_pcap=$work/dec-esp-out.pcap" \
-	-- --socket "" --idle-exit 1000 2>&1 | grep -E '^msecgw' | tee "$work/dec.log"
+run_gw dec "$work/empty.pcap" "$work/out.pcap" "$work/esp.pcap" "$work/dec-esp-out.pcap"
 echo "== result"
 /usr/bin/python3 tools/pcap-compare.py "$work/plain.pcap" "$work/esp.pcap" "$work/out.pcap"
 echo "== first ESP frames on the wire between the gateways"
