@@ -22,6 +22,11 @@ static const char *gsad_err(int rc)
 		return "invalid SA parameters";
 	case -ENOTSUP:
 		return "crypto engine does not offer this suite";
+	case -EKEYREJECTED:
+		return "key refused: another SA this gateway sends on uses it, this gateway has sent "
+			"with it before, or a replace kept the key but changed sender IDs, SID "
+			"length, ESN or replay window (an IV or replay window would repeat): give "
+			"the SA a new key";
 	case -ENOMEM:
 		return "out of memory";
 	default:

@@ -385,8 +385,10 @@ static void from_unprotected(struct gw_worker *w, const struct gsad_snap *snap, 
 			drop(w, m, MESP_DROP_MALFORMED);
 			continue;
 		}
-		uint32_t spi_be = *rte_pktmbuf_mtod_offset(m, const uint32_t *,
-				ETH_LEN + pi.l3_len);
+		uint32_t spi_be;
+		/* the SPI sits 34 (IPv4) or 54 (IPv6) bytes into the frame: not 4-byte aligned */
+		memcpy(&spi_be, rte_pktmbuf_mtod_offset(m, const uint8_t *, ETH_LEN + pi.l3_len),
+				sizeof(spi_be));
 		sa[ne] = gsad_inb_lookup(snap, pi.family, spi_be, pi.dst, pi.src, now, &out, &why);
 		if (sa[ne] == NULL) {
 			drop(w, m, why);

@@ -131,6 +131,10 @@ struct gsad {
 	struct pol_rec *pol;
 	uint32_t nb_pol, cap_pol;
 
+	/* keys this node has sent with and no longer holds (ring, oldest overwritten) */
+	uint8_t (*burnt)[MESP_KEYID_LEN];
+	uint32_t nb_burnt, cap_burnt, next_burnt;
+
 	/* retired since the last commit */
 	struct mesp_sa **dead_rt;
 	uint32_t nb_dead_rt;
@@ -196,7 +200,9 @@ int gsad_create(const struct gsad_params *p, struct gsad **out)
 	db->sa = calloc(p->max_sas, sizeof(*db->sa));
 	db->dead_rt = calloc(2 * (size_t)p->max_sas, sizeof(*db->dead_rt));
 	db->dead_id = calloc(p->max_sas, sizeof(*db->dead_id));
-	if (db->sa == NULL || db->dead_rt == NULL || db->dead_id == NULL)
+	db->cap_burnt = 4 * p->max_sas;
+	db->burnt = calloc(db->cap_burnt, sizeof(*db->burnt));
+	if (db->sa == NULL || db->dead_rt == NULL || db->dead_id == NULL || db->burnt == NULL)
 		goto nomem;
 
 	snprintf(name, sizeof(name), "gsad%u", __atomic_fetch_add(&seq, 1, __ATOMIC_RELAXED));
@@ -219,6 +225,7 @@ nomem:
 	free(db->sa);
 	free(db->dead_rt);
 	free(db->dead_id);
+	free(db->burnt);
 	free(db);
 	return -ENOMEM;
 }
@@ -238,6 +245,7 @@ void gsad_free(struct gsad *db)
 	free(db->sa);
 	free(db->dead_rt);
 	free(db->dead_id);
+	free(db->burnt);
 	free(db->grp);
 	free(db->pol);
 	free(db);
@@ -363,6 +371,58 @@ static struct sa_rec *sa_find(struct gsad *db, uint32_t group, uint32_t spi)
 	return NULL;
 }
 
+/* Remember the key of a record that leaves for good if this node may have sent with it. */
+static void burn_key(struct gsad *db, const struct mesp_sa *rt)
+{
+	struct mesp_sa_info info;
+
+	mesp_sa_get_info(rt, &info);
+	if (!info.has_tx)
+		return;
+	mesp_sa_keyid(rt, db->burnt[db->next_burnt]);
+	db->next_burnt = (db->next_burnt + 1) % db->cap_burnt;
+	if (db->nb_burnt < db->cap_burnt)
+		db->nb_burnt++;
+}
+
+/*
+ * One key, one set of sender counters (RFC 6054 §3, RFC 4106 §3.1: an IV never twice under a
+ * key) and one set of replay windows. Refused with -EKEYREJECTED:
+ * - a replace that keeps the key but changes what the counters and windows depend on (sender
+ *   IDs, SID length, ESN, replay window): it would restart them;
+ * - a sending SA whose key another SA of this node sends with, or that this node has sent with
+ *   before (a deleted SA's counters are gone; re-adding its key would restart them).
+ */
+static int key_guard(struct gsad *db, const struct mesp_sa_conf *c, const struct sa_rec *self)
+{
+	uint8_t id[MESP_KEYID_LEN], other[MESP_KEYID_LEN];
+	int rc = 0;
+
+	mesp_conf_keyid(c, id);
+	if (self != NULL) {
+		mesp_sa_keyid(self->rt, other);
+		if (CRYPTO_memcmp(id, other, sizeof(id)) == 0 && !mesp_sa_same_keys(self->rt, c))
+			rc = -EKEYREJECTED;
+	}
+	if (rc == 0 && (c->dir & MESP_SA_OUT)) {
+		for (uint32_t i = 0; i < db->p.max_sas && rc == 0; i++) {
+			const struct sa_rec *r = &db->sa[i];
+
+			if (r->state != SLOT_USED || r == self || !(r->dir & MESP_SA_OUT))
+				continue;
+			mesp_sa_keyid(r->rt, other);
+			if (CRYPTO_memcmp(id, other, sizeof(id)) == 0)
+				rc = -EKEYREJECTED;
+		}
+		for (uint32_t i = 0; i < db->nb_burnt && rc == 0; i++)
+			if (CRYPTO_memcmp(id, db->burnt[i], sizeof(id)) == 0)
+				rc = -EKEYREJECTED;
+	}
+	OPENSSL_cleanse(id, sizeof(id));
+	OPENSSL_cleanse(other, sizeof(other));
+	return rc;
+}
+
 static void retire_rt(struct gsad *db, struct mesp_sa *rt)
 {
 	/* dead_rt holds 2 * max_sas: at most max_sas replaced records (gsad_sa_replace() commits
@@ -435,6 +495,9 @@ int gsad_sa_add(struct gsad *db, const struct gsad_sa_params *p)
 		return rc;
 	if (sa_find(db, p->group, p->sa.spi) != NULL)
 		return -EEXIST;
+	rc = key_guard(db, &c, NULL);
+	if (rc != 0)
+		return rc;
 	if (p->replaces) {
 		old = sa_find(db, p->group, p->replaces_spi);
 		if (old == NULL)
@@ -475,6 +538,7 @@ int gsad_sa_replace(struct gsad *db, const struct gsad_sa_params *p)
 	enum gsad_match match;
 	struct mesp_sa *rt;
 	struct sa_rec *r;
+	bool share;
 	int rc;
 
 	rc = fill_conf(db, p, &c, &match);
@@ -490,10 +554,16 @@ int gsad_sa_replace(struct gsad *db, const struct gsad_sa_params *p)
 		if (rc != 0)
 			return rc;
 	}
-	c.stats_id = (uint32_t)(r - db->sa);
-	rc = mesp_sa_create(&c, mesp_sa_same_keys(r->rt, &c) ? r->rt : NULL, &rt);
+	rc = key_guard(db, &c, r);
 	if (rc != 0)
 		return rc;
+	c.stats_id = (uint32_t)(r - db->sa);
+	share = mesp_sa_same_keys(r->rt, &c);
+	rc = mesp_sa_create(&c, share ? r->rt : NULL, &rt);
+	if (rc != 0)
+		return rc;
+	if (!share)
+		burn_key(db, r->rt);
 	retire_rt(db, r->rt);
 	r->rt = rt;
 	r->dir = c.dir;
@@ -510,6 +580,7 @@ int gsad_sa_replace(struct gsad *db, const struct gsad_sa_params *p)
 
 static void rec_remove(struct gsad *db, struct sa_rec *r)
 {
+	burn_key(db, r->rt);
 	retire_rt(db, r->rt);
 	r->rt = NULL;
 	r->state = SLOT_DEAD;

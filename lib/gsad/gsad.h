@@ -101,15 +101,19 @@ int gsad_group_find(const struct gsad *db, const char *name, uint32_t *id);
 /**
  * Stage a new SA. @return 0; -EEXIST when the group already has this SPI; -ENOENT for an unknown
  * group or `replaces_spi`; -ENOSPC when max_sas SAs exist; -EINVAL for bad parameters (including
- * a deactivation delay shorter than the activation delay, which would lose packets); errors
+ * a deactivation delay shorter than the activation delay, which would lose packets);
+ * -EKEYREJECTED when the SA sends and another sending SA of this node has its key, or this
+ * node has sent with the key before (its counters would restart: IVs would repeat); errors
  * of mesp_sa_create().
  */
 int gsad_sa_add(struct gsad *db, const struct gsad_sa_params *p);
 
 /**
  * Stage a replacement of an existing SA (same group and SPI) with new parameters. When the keys
- * are unchanged, sequence counters and replay windows carry over.
- * @return 0, -ENOENT, or as gsad_sa_add().
+ * are unchanged, sequence counters and replay windows carry over; such a replace may change the
+ * direction, selectors, lifetimes, TTL and DSCP, but not the sender IDs, SID length, ESN or
+ * replay window (-EKEYREJECTED: give the SA a new key).
+ * @return 0, -ENOENT, -EKEYREJECTED, or as gsad_sa_add().
  */
 int gsad_sa_replace(struct gsad *db, const struct gsad_sa_params *p);
 

@@ -135,8 +135,24 @@ int mesp_sa_create(const struct mesp_sa_conf *conf, struct mesp_sa *share, struc
  */
 void mesp_sa_free(struct mesp_sa *sa);
 
-/** True when conf carries the same suite, keys, sender IDs and sequence mode as sa. */
+/**
+ * True when conf carries the same suite, keys, sender IDs, SID length, sequence mode and replay
+ * window as sa: a replace with such a conf continues sa's sender counters and replay windows.
+ */
 bool mesp_sa_same_keys(const struct mesp_sa *sa, const struct mesp_sa_conf *conf);
+
+/** Bytes of a key identifier. */
+#define MESP_KEYID_LEN 32
+
+/**
+ * Key identifier of a configuration: a one-way digest of suite and key material, never the key.
+ * Lets the control plane recognise a key it has sent with, so that no IV is used twice under
+ * one key (RFC 4106 §3.1, RFC 6054 §3), without keeping a copy of the key.
+ */
+void mesp_conf_keyid(const struct mesp_sa_conf *conf, uint8_t id[MESP_KEYID_LEN]);
+
+/** Key identifier of a runtime record: mesp_conf_keyid() of the conf it was built from. */
+void mesp_sa_keyid(const struct mesp_sa *sa, uint8_t id[MESP_KEYID_LEN]);
 
 /** Read-only facts for the control plane and telemetry (never key material). */
 struct mesp_sa_info {
@@ -148,6 +164,7 @@ struct mesp_sa_info {
 	uint32_t stats_id;
 	uint16_t nb_sids;
 	uint16_t nb_senders;          /**< senders seen inbound (replay windows in use) */
+	bool has_tx;                  /**< holds sender counters (sends, or did under this key) */
 	uint64_t tx_seq_max;          /**< highest sequence number sent by any of our SIDs */
 	uint64_t seq_limit;           /**< last usable sequence number (IV space, ESN) */
 };

@@ -96,7 +96,7 @@ struct mesp_sa {
 	/* second cache line: control-plane facts kept for info and share decisions */
 	struct mcrypto_session *cs_own;
 	enum mcrypto_suite suite;
-	uint8_t keyhash[32];        /* SHA-256 of the keymat: compare keys without keeping a copy */
+	uint8_t keyhash[MESP_KEYID_LEN]; /* key identifier: compare keys without keeping a copy */
 	uint16_t nb_sids;
 	uint16_t sids[MESP_MAX_TX_SIDS];
 } __rte_cache_aligned;

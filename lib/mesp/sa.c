@@ -58,7 +58,7 @@ void mesp_count_drop(struct mesp_lcore *lc, struct mesp_sa *sa, enum mesp_drop r
 }
 
 /* A digest of suite and keymat: lets a replace recognise unchanged keys without a key copy. */
-static void keyhash(const struct mesp_sa_conf *conf, uint8_t out[32])
+void mesp_conf_keyid(const struct mesp_sa_conf *conf, uint8_t out[MESP_KEYID_LEN])
 {
 	uint8_t buf[1 + MCRYPTO_MAX_KEY_LEN + MCRYPTO_SALT_LEN];
 	size_t n = conf->keymat_len < sizeof(buf) - 1 ? conf->keymat_len : sizeof(buf) - 1;
@@ -69,18 +69,23 @@ static void keyhash(const struct mesp_sa_conf *conf, uint8_t out[32])
 	OPENSSL_cleanse(buf, sizeof(buf));
 }
 
+void mesp_sa_keyid(const struct mesp_sa *sa, uint8_t id[MESP_KEYID_LEN])
+{
+	memcpy(id, sa->keyhash, MESP_KEYID_LEN);
+}
+
 bool mesp_sa_same_keys(const struct mesp_sa *sa, const struct mesp_sa_conf *conf)
 {
-	uint8_t h[32];
+	uint8_t h[MESP_KEYID_LEN];
 	bool same;
 
 	if (sa->suite != conf->suite || sa->nb_sids != conf->nb_sids ||
 			sa->sid_bits != conf->sid_bits || !!(sa->flags & SAF_ESN) != conf->esn ||
-			sa->family != conf->family)
+			sa->family != conf->family || sa->replay_window != conf->replay_window)
 		return false;
 	if (conf->nb_sids != 0 && memcmp(sa->sids, conf->sids, conf->nb_sids * sizeof(uint16_t)))
 		return false;
-	keyhash(conf, h);
+	mesp_conf_keyid(conf, h);
 	same = CRYPTO_memcmp(h, sa->keyhash, sizeof(h)) == 0;
 	OPENSSL_cleanse(h, sizeof(h));
 	return same;
@@ -224,7 +229,7 @@ int mesp_sa_create(const struct mesp_sa_conf *conf, struct mesp_sa *share, struc
 	sa->nb_sids = conf->nb_sids;
 	if (conf->nb_sids != 0)
 		memcpy(sa->sids, conf->sids, conf->nb_sids * sizeof(uint16_t));
-	keyhash(conf, sa->keyhash);
+	mesp_conf_keyid(conf, sa->keyhash);
 
 	rc = mcrypto_session_create(conf->engine, conf->suite, conf->keymat, conf->keymat_len,
 			&sa->cs_own);
@@ -233,21 +238,22 @@ int mesp_sa_create(const struct mesp_sa_conf *conf, struct mesp_sa *share, struc
 	sa->cs = sa->cs_own;
 	sa->icv_len = sa->cs->icv_len;
 
-	if (conf->dir & MESP_SA_OUT) {
-		if (share != NULL && share->tx != NULL) {
-			sa->tx = share->tx;
-			sa->tx->refcnt++;
-		} else {
-			sa->tx = tx_state_new(conf);
-			if (sa->tx == NULL) {
-				rc = -ENOMEM;
-				goto fail;
-			}
+	/*
+	 * Sender counters follow the key even through a record that does not send: a later
+	 * replace back to sending must continue them, never restart them (no IV twice).
+	 */
+	if (share != NULL && share->tx != NULL) {
+		sa->tx = share->tx;
+		sa->tx->refcnt++;
+	} else if (conf->dir & MESP_SA_OUT) {
+		sa->tx = tx_state_new(conf);
+		if (sa->tx == NULL) {
+			rc = -ENOMEM;
+			goto fail;
 		}
 	}
 	if ((conf->dir & MESP_SA_IN) && conf->replay_window != 0) {
-		if (share != NULL && share->rx != NULL &&
-				share->replay_window == conf->replay_window) {
+		if (share != NULL && share->rx != NULL) {
 			sa->rx = share->rx;
 			sa->rx->refcnt++;
 		} else {
@@ -289,6 +295,7 @@ void mesp_sa_get_info(const struct mesp_sa *sa, struct mesp_sa_info *info)
 	info->stats_id = sa->stats_id;
 	info->nb_sids = sa->nb_sids;
 	info->seq_limit = sa->seq_limit;
+	info->has_tx = sa->tx != NULL;
 	if (sa->tx != NULL)
 		for (uint16_t i = 0; i < sa->tx->nb; i++) {
 			uint64_t s = __atomic_load_n(&sa->tx->s[i].seq, __ATOMIC_RELAXED);

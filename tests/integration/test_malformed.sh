@@ -76,7 +76,7 @@ cat >"$WORK/congest.json" <<EOF2
 			     "key": "000102030405060708090a0b0c0d0e0f10111213", "sids": [1] } ] },
 		{ "name": "gb", "address": "232.3.3.3", "source": "192.0.2.30", "protected_port": "b",
 		  "sas": [ { "spi": "0x1002", "direction": "symmetric", "suite": "aes-gcm-128",
-			     "key": "000102030405060708090a0b0c0d0e0f10111213", "sids": [1] } ] }
+			     "key": "101112131415161718191a1b1c1d1e1f20212223", "sids": [1] } ] }
 	]
 }
 EOF2

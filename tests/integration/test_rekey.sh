@@ -16,6 +16,7 @@ sock=$WORK/ctl.sock
 prefix=it-rekey-$$
 key1=000102030405060708090a0b0c0d0e0f10111213
 key2=f0e0d0c0b0a09080706050403020100f1f2e3d4c
+key4=4444444444444444444444444444444444444444
 key6=00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff01020304
 
 cat >"$WORK/loop.json" <<EOF
@@ -31,7 +32,7 @@ cat >"$WORK/loop.json" <<EOF
 			     "key": "$key1", "sid_bits": 8, "sids": [1] } ] },
 		{ "name": "grp4", "address": "239.1.1.1",
 		  "sas": [ { "spi": "0x2001", "direction": "symmetric", "suite": "aes-gcm-128",
-			     "key": "$key1", "sid_bits": 12, "sids": [7] } ] },
+			     "key": "$key4", "sid_bits": 12, "sids": [7] } ] },
 		{ "name": "grp6", "address": "ff3e::1:1", "source": "2001:db8::10",
 		  "sas": [ { "spi": "0x3001", "direction": "symmetric", "suite": "aes-gcm-256",
 			     "key": "$key6", "sid_bits": 16, "sids": [513] } ] }

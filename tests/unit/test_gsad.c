@@ -137,12 +137,14 @@ static uint32_t grp_add(struct gsad *db, const char *name, uint8_t family, const
 /* Key material derived from the SPI, so that every SPI has its own key. */
 static uint8_t keys[256][20];
 
+/* One key per SPI (gsad refuses a key that two sending SAs share): the SPI is in the key. */
 static const uint8_t *key_for(uint32_t spi)
 {
 	uint8_t *k = keys[spi & 0xff];
 
 	for (int i = 0; i < 20; i++)
 		k[i] = (uint8_t)(spi * 31 + (uint32_t)i * 17 + (spi >> 8));
+	memcpy(k, &spi, sizeof(spi));
 	return k;
 }
 
@@ -781,7 +783,7 @@ START_TEST(replace_churn)
 	/* 8 = 2 * max_sas replaced records waiting, then two removals on top */
 	for (int i = 0; i < 8; i++) {
 		sa_params(&p, g, i & 1 ? 0x1001 : 0x1002, MESP_SA_IN, GSAD_MATCH_DEFAULT);
-		p.sa.replay_window = 64 + 64 * (uint32_t)(i & 1);
+		p.sa.ttl = (int16_t)(1 + (i & 1));
 		ck_assert_int_eq(gsad_sa_replace(db, &p), 0);
 	}
 	ck_assert_int_eq(gsad_sa_delete(db, g, 0x1001), 0);
@@ -799,6 +801,71 @@ START_TEST(replace_churn)
 END_TEST
 
 /* ------------------------------------------------------------------ control errors */
+
+/*
+ * One key, one set of sender counters: a key two sending SAs would share, a key this node has
+ * sent with before, and a same-key replace that would restart counters or windows are refused.
+ */
+START_TEST(key_reuse_refused)
+{
+	struct gsad *db = db_new(8);
+	uint32_t g = grp_add(db, "g", AF_INET, G4, NULL, 1);
+	uint32_t g2 = grp_add(db, "g2", AF_INET, G4B, NULL, 1);
+	static const uint16_t other_sids[] = { 7, 8 };
+	struct gsad_sa_params p;
+
+	sa_add(db, g, 0x1001, MESP_SA_OUT | MESP_SA_IN, GSAD_MATCH_DEFAULT);
+	/* another sending SA (here in another group) with the same key */
+	sa_params(&p, g2, 0x2001, MESP_SA_OUT, GSAD_MATCH_DEFAULT);
+	p.sa.keymat = key_for(0x1001);
+	ck_assert_int_eq(gsad_sa_add(db, &p), -EKEYREJECTED);
+	/* make-before-break onto the same key would restart the counters */
+	sa_params(&p, g, 0x1002, MESP_SA_OUT | MESP_SA_IN, GSAD_MATCH_DEFAULT);
+	p.sa.keymat = key_for(0x1001);
+	p.replaces = true;
+	p.replaces_spi = 0x1001;
+	ck_assert_int_eq(gsad_sa_add(db, &p), -EKEYREJECTED);
+	/* receive-only SAs may share a key: this node sends nothing with it */
+	sa_params(&p, g2, 0x2002, MESP_SA_IN, GSAD_MATCH_DEFAULT);
+	p.sa.keymat = key_for(0x1001);
+	ck_assert_int_eq(gsad_sa_add(db, &p), 0);
+	/* same-key replace: other SIDs, SID length, ESN or replay window are refused */
+	sa_params(&p, g, 0x1001, MESP_SA_OUT | MESP_SA_IN, GSAD_MATCH_DEFAULT);
+	p.sa.sids = other_sids;
+	ck_assert_int_eq(gsad_sa_replace(db, &p), -EKEYREJECTED);
+	sa_params(&p, g, 0x1001, MESP_SA_OUT | MESP_SA_IN, GSAD_MATCH_DEFAULT);
+	p.sa.sid_bits = 16;
+	ck_assert_int_eq(gsad_sa_replace(db, &p), -EKEYREJECTED);
+	sa_params(&p, g, 0x1001, MESP_SA_OUT | MESP_SA_IN, GSAD_MATCH_DEFAULT);
+	p.sa.esn = false;
+	ck_assert_int_eq(gsad_sa_replace(db, &p), -EKEYREJECTED);
+	sa_params(&p, g, 0x1001, MESP_SA_OUT | MESP_SA_IN, GSAD_MATCH_DEFAULT);
+	p.sa.replay_window = 128;
+	ck_assert_int_eq(gsad_sa_replace(db, &p), -EKEYREJECTED);
+	/* ... but direction, TTL and lifetimes may change under the same key */
+	sa_params(&p, g, 0x1001, MESP_SA_IN, GSAD_MATCH_DEFAULT);
+	p.sa.nb_sids = 2;
+	p.sa.sids = SIDS;
+	p.sa.ttl = 5;
+	ck_assert_int_eq(gsad_sa_replace(db, &p), 0);
+	/* a new key is always fine */
+	sa_params(&p, g, 0x1001, MESP_SA_OUT | MESP_SA_IN, GSAD_MATCH_DEFAULT);
+	p.sa.keymat = key_for(0x1003);
+	ck_assert_int_eq(gsad_sa_replace(db, &p), 0);
+	/* the key it replaced has been sent with: it cannot come back */
+	sa_params(&p, g2, 0x2003, MESP_SA_OUT, GSAD_MATCH_DEFAULT);
+	p.sa.keymat = key_for(0x1001);
+	ck_assert_int_eq(gsad_sa_add(db, &p), -EKEYREJECTED);
+	/* nor can the key of a deleted sending SA */
+	ck_assert_int_eq(gsad_sa_delete(db, g, 0x1001), 0);
+	sa_params(&p, g, 0x1004, MESP_SA_OUT | MESP_SA_IN, GSAD_MATCH_DEFAULT);
+	p.sa.keymat = key_for(0x1003);
+	ck_assert_int_eq(gsad_sa_add(db, &p), -EKEYREJECTED);
+	ck_assert_int_eq(gsad_commit(db), 0);
+	gsad_quiesce(db);
+	gsad_free(db);
+}
+END_TEST
 
 START_TEST(control_errors)
 {
@@ -1265,6 +1332,7 @@ Suite *gsad_suite(void)
 	tcase_add_test(tc, replace_counters);
 	tcase_add_test(tc, replace_churn);
 	tcase_add_test(tc, control_errors);
+	tcase_add_test(tc, key_reuse_refused);
 	tcase_add_test(tc, views_and_totals);
 	suite_add_tcase(s, tc);
 

@@ -1749,8 +1749,11 @@ START_TEST(sa_same_keys)
 	sa = sa_new(&c);
 	d = c;
 	ck_assert(mesp_sa_same_keys(sa, &d));
-	/* parameters that are not keys */
+	/* the replay window goes with the key: a different one would reopen the windows */
 	d.replay_window = 128;
+	ck_assert(!mesp_sa_same_keys(sa, &d));
+	d.replay_window = c.replay_window;
+	/* parameters that are not keys */
 	d.ttl = 9;
 	d.dscp = 1;
 	d.spi = 0x9999;
@@ -1843,15 +1846,24 @@ START_TEST(sa_share_state)
 		deliver(new, m[i]);
 	rte_pktmbuf_free(m[1]);
 
-	/* a different replay window size cannot share windows, the counters still carry */
+	/* a different replay window size cannot share the windows: refused (gsad asks for a
+	 * new key then) */
 	c.replay_window = 256;
 	c.stats_id = 2;
+	ck_assert_int_eq(mesp_sa_create(&c, new, &old), -EINVAL);
+	/* a record that only receives still carries the sender counters, so that a later
+	 * replace back to sending continues them */
+	c.replay_window = 64;
+	c.dir = MESP_SA_IN;
 	ck_assert_int_eq(mesp_sa_create(&c, new, &old), 0);
 	mesp_sa_free(new);
-	mesp_sa_get_info(old, &info);
-	ck_assert_uint_eq(info.tx_seq_max, 6);
-	ck_assert_uint_eq(info.nb_senders, 0);
+	c.dir = MESP_SA_IN | MESP_SA_OUT;
+	ck_assert_int_eq(mesp_sa_create(&c, old, &new), 0);
 	mesp_sa_free(old);
+	mesp_sa_get_info(new, &info);
+	ck_assert_uint_eq(info.tx_seq_max, 6);
+	ck_assert_uint_eq(info.nb_senders, 1);
+	mesp_sa_free(new);
 }
 END_TEST
 
