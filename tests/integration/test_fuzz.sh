@@ -17,7 +17,7 @@ fi
 echo "ok - fuzz harnesses build"
 export ASAN_OPTIONS=detect_leaks=0:abort_on_error=1
 for f in "$dir"/tests/fuzz/fuzz_*; do
-	[ -x "$f" ] || continue
+	[ -f "$f" ] && [ -x "$f" ] || continue
 	name=$(basename "$f")
 	corpus=$root/tests/fuzz/corpus/${name#fuzz_}
 	work=$(mktemp -d)
