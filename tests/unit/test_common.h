@@ -23,4 +23,12 @@ static inline int test_hex(const char *hex, uint8_t *out, size_t cap)
 	return hex[0] == '\0' ? (int)n : -1;
 }
 
+struct rte_mempool;
+
+/**
+ * Initialise DPDK's EAL once per process (no hugepages, no PCI, no shared config) and return
+ * an mbuf pool of that name, created on first use. Aborts when EAL cannot start.
+ */
+struct rte_mempool *test_eal_pool(const char *name);
+
 #endif

@@ -60,21 +60,8 @@ static const uint16_t SIDS[] = { 1, 2, 3, 4 };
 
 static void eal_setup(void)
 {
-	char *argv[] = { "msec-unit-tests", "-l", "0", "--no-huge", "--no-shconf", "--no-pci",
-		"--no-telemetry", "-m", "128", "--log-level=*:error", NULL };
-
-	if (pool != NULL)
-		return;
-	/* another suite of this runner may have initialised EAL already (lcore count > 0) */
-	if (rte_lcore_count() == 0 && rte_eal_init(RTE_DIM(argv) - 1, argv) < 0) {
-		fprintf(stderr, "test_mesp: rte_eal_init failed: %s\n", rte_strerror(rte_errno));
-		abort();
-	}
-	pool = rte_pktmbuf_pool_create("test_mesp", 1024, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE, 0);
-	if (pool == NULL) {
-		fprintf(stderr, "test_mesp: mempool: %s\n", rte_strerror(rte_errno));
-		abort();
-	}
+	if (pool == NULL)
+		pool = test_eal_pool("test_mesp");
 }
 
 static void ctx_setup(void)
