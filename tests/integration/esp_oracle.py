@@ -8,12 +8,16 @@
   esp_oracle.py check-esp SPEC PLAIN ESP [--wrong-key]   every field of doc/wire-format.md
   esp_oracle.py encrypt SPEC PLAIN OUT [--esn-hi H] [--seq-base B] [--tamper]   scapy encrypts
   esp_oracle.py compare OUT EXPECT[:TTL_DEC]... [--mac] [--what TEXT]   byte-for-byte
-  esp_oracle.py cat OUT IN...  |  split-spi IN OUT SPI   pcap plumbing
+  esp_oracle.py cat OUT [IN...]                       concatenate pcaps (no IN: an empty one)
   esp_oracle.py tel-wait PREFIX PORT:FIELD=VALUE... [--timeout S]   DPDK /ethdev/stats
+  esp_oracle.py gen-traffic ARGS...   tools/gen-traffic.py in this process
+  esp_oracle.py gen-traffic-spec SPEC OUT [--count N]   the same, one stream per SA of SPEC
+  esp_oracle.py multi "CMD ARGS..." "CMD ARGS..."   several of these in one process (one scapy
+                                                    import); exit status 1 if one failed
   esp_oracle.py tshark-uat SPEC [--wrong-key]         -o options for tshark's ESP SA table
   esp_oracle.py tshark-check SPEC ESP [--plain PLAIN] [--wrong-key]   tshark decrypts, ICV
   esp_oracle.py mcast-send GROUP PORT COUNT [--src A] [--gap MS]        (stdlib only)
-  esp_oracle.py mcast-recv GROUP PORT COUNT OUT [--src A] [--timeout S] (stdlib only)
+  esp_oracle.py mcast-recv GROUP PORT COUNT OUT [--src A] [--ready F] [--done F] (stdlib only)
 
 SPEC is a JSON list of group SAs, one per group:
   {"name": "v4-s8", "source": "192.0.2.10", "group": "232.129.2.3", "dport": 5004,
@@ -26,6 +30,7 @@ frames keep their order and its sequence numbers count 1, 2, 3 ...
 import argparse
 import ipaddress
 import json
+import os
 import socket
 import struct
 import sys
@@ -404,15 +409,7 @@ def cmd_cat(a):
     pkts = []
     for f in a.inputs:
         pkts.extend(rdpcap(f))
-    wrpcap(a.out, pkts)
-    return 0
-
-
-def cmd_split_spi(a):
-    """Keep the ESP frames of one SPI."""
-    from scapy.all import rdpcap, wrpcap
-    from scapy.layers.ipsec import ESP
-    wrpcap(a.out, [p for p in rdpcap(a.inp) if ESP in p and p[ESP].spi == a.spi])
+    wrpcap(a.out, pkts, linktype=1)
     return 0
 
 
@@ -498,6 +495,9 @@ def cmd_tel_wait(a):
     deadline = time.monotonic() + a.timeout
     st = None
     while time.monotonic() < deadline:
+        if a.pid and not os.path.exists("/proc/%d" % a.pid):
+            print("# tel-wait: process %d is gone" % a.pid)
+            break
         try:
             st = read()
             if all(st[p][f] >= v for p, f, v in wants):
@@ -696,6 +696,9 @@ def cmd_mcast_recv(a):
     got = []
     deadline = time.monotonic() + a.timeout
     while len(got) < a.count and time.monotonic() < deadline:
+        # the sender is done: what is still in flight arrives within a couple of seconds
+        if a.done and os.path.exists(a.done):
+            deadline = min(deadline, os.path.getmtime(a.done) + 3 - time.time() + time.monotonic())
         try:
             data, frm = s.recvfrom(65535)
         except socket.timeout:
@@ -709,12 +712,56 @@ def cmd_mcast_recv(a):
         json.dump({"received": len(got), "identical_in_order": same, "sources": srcs}, f)
     print("# mcast-recv: %d of %d datagrams, identical and in order: %s, from %s" %
           (len(got), a.count, same, srcs))
-    return 0 if same else 1
+    return 0 if same and (not a.src or srcs == [a.src]) else 1
 
 
-def main():
+def cmd_gen_traffic(a):
+    """tools/gen-traffic.py, run in this process (scapy is imported once)."""
+    import runpy
+    tool = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tools",
+                        "gen-traffic.py")
+    saved = sys.argv
+    sys.argv = [tool] + a.args
+    try:
+        runpy.run_path(tool, run_name="__main__")
+    except SystemExit as e:
+        return e.code or 0
+    finally:
+        sys.argv = saved
+    return 0
+
+
+def cmd_gen_traffic_spec(a):
+    """tools/gen-traffic.py with one stream per SA of SPEC (source, group, dport)."""
+    args = ["-o", a.out, "--count", str(a.count)]
+    for sa in load_spec(a.spec):
+        args += ["--stream", "%s,%s,%d" % (sa["source"], sa["group"], sa["dport"])]
+    return cmd_gen_traffic(argparse.Namespace(args=args))
+
+
+def cmd_multi(a):
+    """Several subcommands in one process: each argument is one command line (shell words)."""
+    import shlex
+    rc = 0
+    for line in a.commands:
+        r = main(shlex.split(line))
+        rc = rc or r
+    return rc
+
+
+def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = ap.add_subparsers(dest="cmd", required=True)
+    p = sub.add_parser("multi")
+    p.add_argument("commands", nargs="+")
+    p.set_defaults(fn=cmd_multi)
+    p = sub.add_parser("gen-traffic", help="the remaining arguments go to tools/gen-traffic.py")
+    p.set_defaults(fn=cmd_gen_traffic)
+    p = sub.add_parser("gen-traffic-spec")
+    p.add_argument("spec")
+    p.add_argument("out")
+    p.add_argument("--count", type=int, default=20)
+    p.set_defaults(fn=cmd_gen_traffic_spec)
     p = sub.add_parser("gen")
     p.add_argument("spec")
     p.add_argument("out")
@@ -753,13 +800,8 @@ def main():
     p.set_defaults(fn=cmd_compare)
     p = sub.add_parser("cat")
     p.add_argument("out")
-    p.add_argument("inputs", nargs="+")
+    p.add_argument("inputs", nargs="*")
     p.set_defaults(fn=cmd_cat)
-    p = sub.add_parser("split-spi")
-    p.add_argument("inp")
-    p.add_argument("out")
-    p.add_argument("spi", type=lambda x: int(x, 0))
-    p.set_defaults(fn=cmd_split_spi)
     p = sub.add_parser("spec-from-conf")
     p.add_argument("conf")
     p.add_argument("out")
@@ -773,6 +815,7 @@ def main():
     p.add_argument("prefix")
     p.add_argument("want", nargs="+", help="PORT:FIELD=VALUE from /ethdev/stats")
     p.add_argument("--timeout", type=float, default=20)
+    p.add_argument("--pid", type=int, help="give up when this process has exited")
     p.set_defaults(fn=cmd_tel_wait)
     p = sub.add_parser("tshark-uat")
     p.add_argument("spec")
@@ -804,9 +847,14 @@ def main():
     p.add_argument("--ifname")
     p.add_argument("--timeout", type=float, default=20)
     p.add_argument("--ready", help="file created once the socket has joined")
+    p.add_argument("--done", help="file the caller creates once the sender is done: then wait "
+                   "at most 3 s more")
     p.add_argument("--sizes", default="100,1000,1400")
     p.set_defaults(fn=cmd_mcast_recv)
-    a = ap.parse_args()
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["gen-traffic"]:
+        return cmd_gen_traffic(argparse.Namespace(args=argv[1:]))
+    a = ap.parse_args(argv)
     return a.fn(a)
 
 

@@ -50,10 +50,10 @@ EOF
 N=8                     # frames per SA and size (64, 512, 1420 bytes)
 NF=$((N * 3 * 6))
 
-"${ORACLE[@]}" gen "$WORK/spec.json" "$WORK/plain.pcap" --count "$N"
-"${ORACLE[@]}" mkconf "$WORK/spec.json" "$WORK/sender.json" --dir sender
-"${ORACLE[@]}" mkconf "$WORK/spec.json" "$WORK/receiver.json" --dir receiver --replay-window 1024
-empty_pcap "$WORK/empty.pcap" 2>/dev/null
+"${ORACLE[@]}" multi "gen $WORK/spec.json $WORK/plain.pcap --count $N" \
+	"mkconf $WORK/spec.json $WORK/sender.json --dir sender" \
+	"mkconf $WORK/spec.json $WORK/receiver.json --dir receiver --replay-window 1024" \
+	"cat $WORK/empty.pcap"
 
 # gw_checks NAME RC FIELD=COUNT...: exit 0 and each named counter (drops included) as given,
 # every other drop counter 0
@@ -87,11 +87,9 @@ gw_checks enc $? protected="$NF"
 	--label "msecgw -> scapy"
 
 # 2. scapy -> msecgw: good frames, the same with a flipped ICV bit, the good ones replayed
-"${ORACLE[@]}" encrypt "$WORK/spec.json" "$WORK/plain.pcap" "$WORK/sc-good.pcap" --esn-hi 1
-"${ORACLE[@]}" encrypt "$WORK/spec.json" "$WORK/plain.pcap" "$WORK/sc-bad.pcap" --esn-hi 1 \
-	--seq-base 1000 --tamper
-"${ORACLE[@]}" cat "$WORK/sc-in.pcap" "$WORK/sc-good.pcap" "$WORK/sc-bad.pcap" \
-	"$WORK/sc-good.pcap"
+"${ORACLE[@]}" multi "encrypt $WORK/spec.json $WORK/plain.pcap $WORK/sc-good.pcap --esn-hi 1" \
+	"encrypt $WORK/spec.json $WORK/plain.pcap $WORK/sc-bad.pcap --esn-hi 1 --seq-base 1000 --tamper" \
+	"cat $WORK/sc-in.pcap $WORK/sc-good.pcap $WORK/sc-bad.pcap $WORK/sc-good.pcap"
 run_gw dec "$WORK/receiver.json" "$WORK/empty.pcap" "$WORK/out.pcap" "$WORK/sc-in.pcap" \
 	"$WORK/dec-p1.pcap"
 gw_checks dec $? unprotected="$NF" auth_fail="$NF" replay="$NF"

@@ -56,7 +56,7 @@ gw_checks() {
 SECGW_PID=
 stop_secgw() {
 	[ -n "$SECGW_PID" ] || return 0
-	kill -INT "$SECGW_PID" 2>/dev/null
+	kill -TERM "$SECGW_PID" 2>/dev/null
 	for _ in $(seq 50); do
 		kill -0 "$SECGW_PID" 2>/dev/null || break
 		sleep 0.1
@@ -72,9 +72,9 @@ on_exit stop_secgw
 # run_secgw MODE CFG RX0 TX0 RX1 TX1 NIN NOUT [ipsec-secgw options...]
 # Port 0 is protected (plaintext), port 1 unprotected (ESP); one lcore, lookaside crypto on
 # crypto_aesni_gcm. Runs until telemetry shows NIN packets decrypted out of port 0 and NOUT
-# encrypted out of port 1, then stops it with SIGINT (which flushes the tx pcaps).
+# encrypted out of port 1, then stops it with SIGTERM (which flushes the tx pcaps).
 run_secgw() {
-	local mode=$1 cfg=$2 rx0=$3 tx0=$4 rx1=$5 tx1=$6 nin=$7 nout=$8 rc
+	local mode=$1 cfg=$2 rx0=$3 tx0=$4 rx1=$5 tx1=$6 nin=$7 nout=$8 rc what
 	shift 8
 	"$SECGW" -l 1 --no-huge --no-shconf --no-pci -m 1024 --file-prefix "$PFX-$mode" \
 		--log-level=pmd.net.pcap:error \
@@ -85,15 +85,16 @@ run_secgw() {
 		>"$WORK/secgw-$mode.log" 2>&1 &
 	SECGW_PID=$!
 	"${ORACLE[@]}" tel-wait "$PFX-$mode" 0:ipackets="$nout" 1:ipackets="$nin" \
-		0:opackets="$nin" 1:opackets="$nout" --timeout 20 >"$WORK/tel-$mode.out" 2>&1
+		0:opackets="$nin" 1:opackets="$nout" --timeout 20 --pid "$SECGW_PID" \
+		>"$WORK/tel-$mode.out" 2>&1
 	rc=$?
 	sed 's/^#/# ipsec-secgw/' "$WORK/tel-$mode.out"
-	check "ipsec-secgw $mode: all $nin ESP frames decrypted to port 0, all $nout plaintext frames encrypted to port 1, no errors" \
-		[ "$rc" -eq 0 ]
+	what="all $nin ESP frames decrypted to port 0, all $nout plaintext frames encrypted to port 1"
+	check "ipsec-secgw $mode: $what, no errors" [ "$rc" -eq 0 ]
 	if stop_secgw; then
-		ok "ipsec-secgw $mode: stops cleanly on SIGINT"
+		ok "ipsec-secgw $mode: stops cleanly on SIGTERM"
 	else
-		not_ok "ipsec-secgw $mode: stops cleanly on SIGINT"
+		not_ok "ipsec-secgw $mode: stops cleanly on SIGTERM"
 	fi
 	if [ "$rc" -ne 0 ]; then
 		grep -vE '^\s' "$WORK/secgw-$mode.log" | tail -n 15 | sed 's/^/# /'
@@ -162,18 +163,16 @@ json.dump(spec, open(w + "/spec-gw.json", "w"))
 EOF
 "${ORACLE[@]}" mkconf "$WORK/spec-gw.json" "$WORK/conf-gw.json" --replay-window 1024
 
-# plaintext: tools/gen-traffic.py, one stream per group, 64/512/1420-byte frames
-gen() {	# gen SPEC OUT
-	local s
-	s=$("$PY" -c "import json,sys; a=json.load(open(sys.argv[1]))[0]; print('%s,%s,%d' % (a['source'], a['group'], a['dport']))" "$1")
-	"$PY" "$TOOLS/gen-traffic.py" -o "$2" --stream "$s" --count "$N" >/dev/null
-}
-gen "$WORK/spec-a.json" "$WORK/plain-a.pcap"
-gen "$WORK/spec-a-esn.json" "$WORK/plain-a-esn.pcap"
-for mode in legacy librte esn; do
-	gen "$WORK/spec-b-$mode.json" "$WORK/plain-b-$mode.pcap"
+# plaintext: tools/gen-traffic.py, one stream per group, 64/512/1420-byte frames (one python)
+gens=()
+for g in a a-esn b-legacy b-librte b-esn; do
+	gens+=("gen-traffic-spec $WORK/spec-$g.json $WORK/plain-$g.pcap --count $N")
 done
-empty_pcap "$WORK/empty.pcap"
+if ! "${ORACLE[@]}" multi "${gens[@]}" "cat $WORK/empty.pcap" >"$WORK/gen.log" 2>&1; then
+	not_ok "plaintext pcaps generated (tools/gen-traffic.py)"
+	sed 's/^/# /' "$WORK/gen.log" | tail -n 10
+	exit 1
+fi
 NF=$((N * 3))
 
 # --- (a) msecgw encrypts ---------------------------------------------------------------------
@@ -199,16 +198,13 @@ run_secgw librte "$WORK/secgw-librte.cfg" "$WORK/plain-b-librte.pcap" "$WORK/dec
 run_secgw esn "$WORK/secgw-esn.cfg" "$WORK/plain-b-esn.pcap" "$WORK/dec-a-esn.pcap" \
 	"$WORK/esp-a-esn.pcap" "$WORK/esp-b-esn.pcap" "$NF" "$NF" -l -w 1024 -e
 
-"${ORACLE[@]}" compare "$WORK/dec-a-legacy.pcap" "$WORK/plain-a.pcap:1" \
-	--what "msecgw -> ipsec-secgw legacy path (it routes: TTL - 1)"
-"${ORACLE[@]}" compare "$WORK/dec-a-librte.pcap" "$WORK/plain-a.pcap" \
-	--what "msecgw -> ipsec-secgw librte_ipsec, replay window 1024"
-"${ORACLE[@]}" compare "$WORK/dec-a-esn.pcap" "$WORK/plain-a-esn.pcap" \
-	--what "msecgw -> ipsec-secgw librte_ipsec, ESN, AES-GCM-256"
+"${ORACLE[@]}" multi \
+	"compare $WORK/dec-a-legacy.pcap $WORK/plain-a.pcap:1 --what 'msecgw -> ipsec-secgw legacy path (it routes: TTL - 1)'" \
+	"compare $WORK/dec-a-librte.pcap $WORK/plain-a.pcap --what 'msecgw -> ipsec-secgw librte_ipsec, replay window 1024'" \
+	"compare $WORK/dec-a-esn.pcap $WORK/plain-a-esn.pcap --what 'msecgw -> ipsec-secgw librte_ipsec, ESN, AES-GCM-256'" \
+	"cat $WORK/esp-b.pcap $WORK/esp-b-legacy.pcap $WORK/esp-b-librte.pcap $WORK/esp-b-esn.pcap"
 
 # --- (b) msecgw decrypts what ipsec-secgw encrypted (one run, three groups in order) ----------
-"${ORACLE[@]}" cat "$WORK/esp-b.pcap" "$WORK/esp-b-legacy.pcap" "$WORK/esp-b-librte.pcap" \
-	"$WORK/esp-b-esn.pcap"
 run_gw dec-b "$WORK/conf-gw.json" "$WORK/empty.pcap" "$WORK/out-b.pcap" "$WORK/esp-b.pcap" \
 	"$WORK/dec-b-p1.pcap"
 gw_checks dec-b unprotected $((NF * 3)) $?

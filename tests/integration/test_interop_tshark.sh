@@ -55,9 +55,8 @@ EOF
 N=8                     # frames per SA and size (64, 512, 1420 bytes)
 NF=$((N * 3 * 10))
 
-"${ORACLE[@]}" gen "$WORK/spec.json" "$WORK/plain.pcap" --count "$N"
-"${ORACLE[@]}" mkconf "$WORK/spec.json" "$WORK/sender.json" --dir sender
-empty_pcap "$WORK/empty.pcap" 2>/dev/null
+"${ORACLE[@]}" multi "gen $WORK/spec.json $WORK/plain.pcap --count $N" \
+	"mkconf $WORK/spec.json $WORK/sender.json --dir sender" "cat $WORK/empty.pcap"
 
 run_gw enc "$WORK/sender.json" "$WORK/plain.pcap" "$WORK/enc-p0.pcap" "$WORK/empty.pcap" \
 	"$WORK/esp.pcap"
