@@ -258,17 +258,24 @@ static void serve(struct gw *gw, int fd)
 	json_decref(rep);
 	if (out != NULL) {
 		size_t n = strlen(out), off = 0;
+		char *line = malloc(n + 2);
 
-		out[n] = '\0';
-		while (off < n) {
-			ssize_t w = write(fd, out + off, n - off);
+		/* one reply line; MSG_NOSIGNAL: a client that went away must not kill the
+		 * gateway with SIGPIPE */
+		if (line != NULL) {
+			memcpy(line, out, n);
+			line[n++] = '\n';
+			while (off < n) {
+				ssize_t w = send(fd, line + off, n - off, MSG_NOSIGNAL);
 
-			if (w <= 0)
-				break;
-			off += (size_t)w;
+				if (w <= 0) {
+					GW_LOG(DEBUG, "control reply truncated\n");
+					break;
+				}
+				off += (size_t)w;
+			}
+			free(line);
 		}
-		if (write(fd, "\n", 1) < 0)
-			GW_LOG(DEBUG, "control reply truncated\n");
 		free(out);
 	}
 }

@@ -337,6 +337,8 @@ int main(int argc, char **argv)
 	sig_gw = &gw;
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
+	/* a control or telemetry client that disconnects mid-reply is not a reason to stop */
+	signal(SIGPIPE, SIG_IGN);
 
 	rc = gw_setup(&gw);
 	if (rc == 0)

@@ -42,7 +42,7 @@ EOF
 cat >"$WORK/next.json" <<EOF
 { "group": "tv1", "spi": "0x1002", "direction": "symmetric", "suite": "aes-gcm-128",
   "key": "$key2", "sid_bits": 8, "sids": [1], "replaces": "0x1001",
-  "activation_delay_ms": 300, "deactivation_delay_ms": 1200 }
+  "activation_delay_ms": 300, "deactivation_delay_ms": 2500 }
 EOF
 # a replace of the IPv6 SA that keeps its keys but adds a lifetime: counters carry over
 cat >"$WORK/replace6.json" <<EOF
@@ -95,7 +95,7 @@ ctl sa list >"$WORK/list1.txt" 2>&1
 check "both SAs of tv1 live during the rollover" \
 	bash -c "grep -q 0x00001001 '$WORK/list1.txt' && grep -q 0x00001002 '$WORK/list1.txt'"
 check "msecctl sa replace keeps the IPv6 SA running" ctl sa replace "$WORK/replace6.json"
-sleep 2
+sleep 3.5
 ctl sa list >"$WORK/list2.txt" 2>&1
 check "old SA of tv1 gone after the deactivation delay" \
 	bash -c "! grep -q 0x00001001 '$WORK/list2.txt' && grep -q 0x00001002 '$WORK/list2.txt'"
@@ -110,7 +110,7 @@ sleep 0.5
 kill -TERM "$gw"
 wait "$gw"
 rc=$?
-check "SIGTERM stops the gateway cleanly (exit 0)" test "$rc" -eq 0
+check "SIGTERM stops the gateway cleanly (exit 0, got $rc)" test "$rc" -eq 0
 check "shutdown is logged" grep -q 'signal received: stopping' "$WORK/gw.log"
 
 cp "$WORK/gw.log" "$WORK/final.log"
