@@ -1273,6 +1273,7 @@ START_TEST(rcu_under_traffic)
 		received += w->received;
 	}
 	ck_assert_uint_gt(sent, 0);
+	ck_assert_uint_eq(received, sent);
 	/* the workers really ran while the tables changed */
 	ck_assert_uint_gt(loops1 - loops0, 100);
 	ck_assert_uint_eq(rekeys + replaces + churns, 90);
