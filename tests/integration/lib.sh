@@ -26,6 +26,9 @@ _run_cleanup() {
 	rm -rf "$WORK"
 }
 [ -n "${KEEP:-}" ] || trap _run_cleanup EXIT
+# a script stopped by a signal (tools/test.sh's timeout, ^C) still stops what it started
+trap 'exit 143' TERM
+trap 'exit 130' INT
 
 ok() { echo "ok - $*"; }
 not_ok() { echo "not ok - $*"; }
