@@ -88,6 +88,12 @@ void gw_ports_fini(struct gw *gw);
 
 /* worker.c */
 int gw_worker_main(void *arg);
+/*
+ * One RX burst from gw port `pidx`, run to completion into the worker's TX buffers (w->txb,
+ * w->txn; the caller transmits). The worker loop's body; the micro-benchmark calls it too.
+ */
+void gw_worker_rx(struct gw_worker *w, const struct gsad_snap *snap, uint16_t pidx,
+		struct rte_mbuf **pkts, uint16_t n, uint64_t now);
 
 /* sadb.c: the one path from configuration objects to the data plane */
 int gw_sa_params(const struct gw *gw, const struct gwconf_sa *cs, uint32_t group,
@@ -108,6 +114,16 @@ struct gw_totals {
 	uint64_t drops[MESP_DROP_MAX];
 };
 void gw_totals(const struct gw *gw, int worker, struct gw_totals *t);
+/* memory as /msecgw/memory reports it; takes gw->lock */
+struct gw_mem {
+	uint32_t mbufs;
+	uint32_t mbuf_obj_bytes;          /* rte_mempool_calc_obj_size(): header, mbuf, data */
+	uint64_t mbuf_pool_bytes;
+	uint32_t nb_sas;
+	uint64_t sa_runtime_bytes, sa_lookup_bytes, sa_control_bytes, sa_counter_bytes;
+	uint64_t sa_total_bytes;
+};
+void gw_memory(struct gw *gw, struct gw_mem *m);
 int gw_telemetry_init(struct gw *gw);
 void gw_print_summary(const struct gw *gw);
 

@@ -351,8 +351,13 @@ int main(int argc, char **argv)
 			GW_LOG(INFO, "packet capture (pdump) not available in this memory mode\n");
 		for (uint16_t i = 0; i < gw.nb_workers; i++)
 			rte_eal_remote_launch(gw_worker_main, gw.worker[i], gw.worker[i]->lcore_id);
-		GW_LOG(INFO, "running: %u workers, %u ports, %u groups, %u SAs\n", gw.nb_workers,
-				gw.nb_ports, gw.conf->nb_groups, gsad_sa_count(gw.db));
+		struct gw_mem mem;
+
+		gw_memory(&gw, &mem);
+		GW_LOG(INFO, "running: %u workers, %u ports, %u groups, %u SAs; memory: %u mbufs "
+				"%" PRIu64 " KiB, SA database %" PRIu64 " KiB\n", gw.nb_workers,
+				gw.nb_ports, gw.conf->nb_groups, gsad_sa_count(gw.db), mem.mbufs,
+				mem.mbuf_pool_bytes >> 10, mem.sa_total_bytes >> 10);
 		control_loop(&gw, &o);
 		if (__atomic_load_n(&gw.stop, __ATOMIC_RELAXED))
 			GW_LOG(INFO, "signal received: stopping\n");

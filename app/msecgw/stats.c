@@ -9,7 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <rte_cycles.h>
 #include <rte_ethdev.h>
+#include <rte_mempool.h>
 #include <rte_telemetry.h>
 
 #include "gw.h"
@@ -153,6 +155,56 @@ static int tel_sa_stats(const char *cmd __rte_unused, const char *params, struct
 	return found ? 0 : -ENOENT;
 }
 
+void gw_memory(struct gw *gw, struct gw_mem *m)
+{
+	const struct rte_mempool *mp = gw->pool;
+	struct gsad_mem dm;
+
+	memset(m, 0, sizeof(*m));
+	if (mp != NULL) {
+		m->mbufs = mp->size;
+		m->mbuf_obj_bytes = rte_mempool_calc_obj_size(mp->elt_size, mp->flags, NULL);
+		m->mbuf_pool_bytes = (uint64_t)m->mbufs * m->mbuf_obj_bytes;
+	}
+	pthread_mutex_lock(&gw->lock);
+	gsad_memory(gw->db, &dm);
+	pthread_mutex_unlock(&gw->lock);
+	m->nb_sas = dm.nb_sas;
+	m->sa_runtime_bytes = dm.sa_runtime;
+	m->sa_lookup_bytes = dm.lookup;
+	m->sa_control_bytes = dm.control;
+	/* per-worker counter sets, one per SA slot (main.c workers_init) */
+	m->sa_counter_bytes = (uint64_t)gw->nb_workers * gw->conf->max_sas *
+		sizeof(struct mesp_sa_ctr);
+	m->sa_total_bytes = m->sa_runtime_bytes + m->sa_lookup_bytes + m->sa_control_bytes +
+		m->sa_counter_bytes;
+}
+
+/*
+ * /msecgw/memory: packet buffers and what the SA database holds. Bytes as requested from the
+ * allocators (rte_malloc, malloc), without their per-allocation overhead; the mbuf pool as
+ * rte_mempool_calc_obj_size() x objects (its ring and per-lcore caches not included).
+ */
+static int tel_memory(const char *cmd __rte_unused, const char *params __rte_unused,
+		struct rte_tel_data *d)
+{
+	struct gw_mem m;
+
+	gw_memory(tel_gw, &m);
+	rte_tel_data_start_dict(d);
+	rte_tel_data_add_dict_u64(d, "tsc_hz", rte_get_tsc_hz());
+	rte_tel_data_add_dict_u64(d, "mbufs", m.mbufs);
+	rte_tel_data_add_dict_u64(d, "mbuf_obj_bytes", m.mbuf_obj_bytes);
+	rte_tel_data_add_dict_u64(d, "mbuf_pool_bytes", m.mbuf_pool_bytes);
+	rte_tel_data_add_dict_u64(d, "sas", m.nb_sas);
+	rte_tel_data_add_dict_u64(d, "sa_runtime_bytes", m.sa_runtime_bytes);
+	rte_tel_data_add_dict_u64(d, "sa_lookup_bytes", m.sa_lookup_bytes);
+	rte_tel_data_add_dict_u64(d, "sa_control_bytes", m.sa_control_bytes);
+	rte_tel_data_add_dict_u64(d, "sa_counter_bytes", m.sa_counter_bytes);
+	rte_tel_data_add_dict_u64(d, "sa_total_bytes", m.sa_total_bytes);
+	return 0;
+}
+
 int gw_telemetry_init(struct gw *gw)
 {
 	tel_gw = gw;
@@ -164,6 +216,8 @@ int gw_telemetry_init(struct gw *gw)
 			"List SAs as group/0xSPI. No parameters");
 	rte_telemetry_register_cmd("/msecgw/sa/stats", tel_sa_stats,
 			"Counters of one SA. Parameters: spi[,group]");
+	rte_telemetry_register_cmd("/msecgw/memory", tel_memory,
+			"Packet buffer and SA database memory, TSC Hz. No parameters");
 	return 0;
 }
 

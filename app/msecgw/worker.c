@@ -23,6 +23,7 @@ enum verdict { V_DROP, V_FWD, V_ESP };
 /* What classification learnt about a packet. */
 struct pkt_info {
 	uint8_t family;
+	const void *l3;       /* the IP header */
 	const uint8_t *dst, *src;
 	uint32_t l3_len;      /* IP header length */
 	uint8_t proto;        /* IPv4 protocol / IPv6 next header */
@@ -126,6 +127,7 @@ static enum mesp_drop parse(struct rte_mbuf *m, struct pkt_info *pi)
 		if (tot < len - ETH_LEN)
 			rte_pktmbuf_trim(m, (uint16_t)(len - ETH_LEN - tot));
 		pi->family = AF_INET;
+		pi->l3 = ip;
 		pi->dst = (const uint8_t *)&ip->dst_addr;
 		pi->src = (const uint8_t *)&ip->src_addr;
 		pi->l3_len = hl;
@@ -149,6 +151,7 @@ static enum mesp_drop parse(struct rte_mbuf *m, struct pkt_info *pi)
 		if (tot < len - ETH_LEN)
 			rte_pktmbuf_trim(m, (uint16_t)(len - ETH_LEN - tot));
 		pi->family = AF_INET6;
+		pi->l3 = ip;
 		pi->dst = ip->dst_addr;
 		pi->src = ip->src_addr;
 		pi->l3_len = sizeof(*ip);
@@ -166,11 +169,9 @@ static inline bool is_mcast(const struct pkt_info *pi)
 	return pi->family == AF_INET ? (pi->dst[0] & 0xf0) == 0xe0 : pi->dst[0] == 0xff;
 }
 
-static inline bool is_control(const struct rte_mbuf *m, const struct pkt_info *pi)
+static inline bool is_control(const struct pkt_info *pi)
 {
-	const void *ip = rte_pktmbuf_mtod_offset(m, const void *, ETH_LEN);
-
-	return pi->family == AF_INET ? is_mcast_control_v4(ip) : is_mcast_control_v6(ip);
+	return pi->family == AF_INET ? is_mcast_control_v4(pi->l3) : is_mcast_control_v6(pi->l3);
 }
 
 /* Apply a port's default for traffic no rule covers. */
@@ -219,22 +220,52 @@ static inline int push_l2(const struct gw_port *out, struct rte_mbuf *m)
 	return 0;
 }
 
+/* Encrypt k packets for unprotected port p and queue them for TX. */
+static void send_esp(struct gw_worker *w, uint16_t p, struct mesp_sa **sa, struct rte_mbuf **pm,
+		uint16_t k)
+{
+	const struct gw_port *port = &w->gw->port[p];
+	uint16_t good, sent = 0;
+
+	if (unlikely(port->role != GWCONF_ROLE_UNPROTECTED)) {
+		/* the group names a port that is not unprotected */
+		for (uint16_t i = 0; i < k; i++)
+			drop(w, pm[i], MESP_DROP_NO_SA);
+		return;
+	}
+	good = mesp_outb_burst(&w->lc, sa, pm, k, port->mtu);
+	for (uint16_t i = good; i < k; i++)
+		rte_pktmbuf_free(pm[i]);        /* counted by mesp */
+	for (uint16_t i = 0; i < good; i++) {
+		if (unlikely(push_l2(port, pm[i]) != 0)) {
+			drop(w, pm[i], MESP_DROP_NO_ROOM);
+			continue;
+		}
+		sent++;
+		tx_put(w, p, pm[i]);
+	}
+	w->st.protect += sent;
+}
+
 /* Plaintext side -> group ESP side. */
 static void from_protected(struct gw_worker *w, const struct gsad_snap *snap, uint16_t pidx,
 		struct rte_mbuf **pkts, uint16_t n, uint64_t now)
 {
 	const struct gw *gw = w->gw;
 	const struct gw_port *port = &gw->port[pidx];
+	struct gsad_outb_key key[MESP_MAX_BURST];
+	struct gsad_result res[MESP_MAX_BURST];
+	struct rte_mbuf *lk[MESP_MAX_BURST];
 	struct mesp_sa *sa[MESP_MAX_BURST];
 	struct rte_mbuf *esp[MESP_MAX_BURST];
-	uint16_t ne = 0;
+	uint16_t nl = 0, ne = 0, p0 = 0;
+	bool mixed = false;
 
+	/* classify; multicast data goes on to the policy lookup */
 	for (uint16_t i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];
-		const struct gsad_group_rt *grp = NULL;
 		struct pkt_info pi;
 		enum mesp_drop why;
-		uint16_t out;
 
 		why = parse(m, &pi);
 		if (why == MESP_DROP_NOT_IP) {
@@ -251,49 +282,73 @@ static void from_protected(struct gw_worker *w, const struct gsad_snap *snap, ui
 				goto fwd;
 			continue;
 		}
-		if (is_control(m, &pi)) {
+		if (is_control(&pi)) {
 			m->port = port->peer;
 			goto fwd;
 		}
-		switch (gsad_outb_lookup(snap, pi.family, pi.dst, pi.src, pi.dport, &grp)) {
+		key[nl].family = pi.family;
+		key[nl].dport = pi.dport;
+		key[nl].dst = pi.dst;
+		key[nl].src = pi.src;
+		lk[nl++] = m;
+		continue;
+fwd:
+		w->st.bypass++;
+		tx_put(w, m->port, m);
+	}
+	if (nl == 0)
+		return;
+
+	/* policy and sender SA for the whole burst at once (misses overlap, gsad.c) */
+	gsad_outb_lookup_bulk(snap, key, nl, now, res);
+	for (uint16_t i = 0; i < nl; i++) {
+		struct rte_mbuf *m = lk[i];
+
+		switch (res[i].action) {
 		case GSAD_PROTECT:
-			sa[ne] = gsad_group_tx_sa(grp, now, &out, &why);
-			if (unlikely(sa[ne] == NULL)) {
-				drop(w, m, why);
+			if (unlikely(res[i].sa == NULL)) {
+				drop(w, m, res[i].why);
 				continue;
 			}
-			m->port = out;
+			m->port = res[i].out_port;
+			if (ne == 0)
+				p0 = m->port;
+			else
+				mixed |= m->port != p0;
 			rte_pktmbuf_adj(m, ETH_LEN);
+			sa[ne] = res[i].sa;
 			esp[ne++] = m;
 			continue;
 		case GSAD_BYPASS:
 			m->port = port->peer;
-			goto fwd;
+			break;
 		case GSAD_DISCARD:
 			drop(w, m, MESP_DROP_POLICY_DISCARD);
 			continue;
 		default:
-			if (port_default(w, port, m, MESP_DROP_POLICY_DISCARD) == V_FWD)
-				goto fwd;
-			continue;
+			if (port_default(w, port, m, MESP_DROP_POLICY_DISCARD) != V_FWD)
+				continue;
+			break;
 		}
-fwd:
 		w->st.bypass++;
 		tx_put(w, m->port, m);
 	}
 	if (ne == 0)
 		return;
-
-	/* one mesp call per unprotected port, so each gets its own MTU */
-	for (uint16_t p = 0; p < gw->nb_ports && ne != 0; p++) {
+	/* usually a whole burst leaves on one unprotected port: one mesp call, no sorting */
+	if (likely(!mixed)) {
+		send_esp(w, p0, sa, esp, ne);
+		return;
+	}
+	/* otherwise one mesp call per port, so that each gets its own MTU */
+	while (ne != 0) {
 		struct mesp_sa *psa[MESP_MAX_BURST];
 		struct rte_mbuf *pm[MESP_MAX_BURST];
-		uint16_t k = 0, rest = 0, good;
+		uint16_t k = 0, rest = 0;
 
-		if (gw->port[p].role != GWCONF_ROLE_UNPROTECTED)
-			continue;
+		p0 = esp[0]->port;
 		for (uint16_t i = 0; i < ne; i++) {
-			if (esp[i]->port == p) {
+			if (esp[i]->port == p0) {
 				psa[k] = sa[i];
 				pm[k++] = esp[i];
 			} else {
@@ -302,22 +357,8 @@ fwd:
 			}
 		}
 		ne = rest;
-		if (k == 0)
-			continue;
-		good = mesp_outb_burst(&w->lc, psa, pm, k, gw->port[p].mtu);
-		for (uint16_t i = good; i < k; i++)
-			rte_pktmbuf_free(pm[i]);
-		for (uint16_t i = 0; i < good; i++) {
-			if (unlikely(push_l2(&gw->port[p], pm[i]) != 0)) {
-				drop(w, pm[i], MESP_DROP_NO_ROOM);
-				continue;
-			}
-			w->st.protect++;
-			tx_put(w, p, pm[i]);
-		}
+		send_esp(w, p0, psa, pm, k);
 	}
-	for (uint16_t i = 0; i < ne; i++)      /* group names a port that is not unprotected */
-		drop(w, esp[i], MESP_DROP_NO_SA);
 }
 
 /* Group ESP side -> plaintext side. */
@@ -326,15 +367,18 @@ static void from_unprotected(struct gw_worker *w, const struct gsad_snap *snap, 
 {
 	const struct gw *gw = w->gw;
 	const struct gw_port *port = &gw->port[pidx];
+	struct gsad_inb_key key[MESP_MAX_BURST];
+	struct gsad_result res[MESP_MAX_BURST];
+	struct rte_mbuf *lk[MESP_MAX_BURST];
 	struct mesp_sa *sa[MESP_MAX_BURST];
 	struct rte_mbuf *esp[MESP_MAX_BURST];
-	uint16_t ne = 0, good;
+	uint16_t nl = 0, ne = 0, good, delivered = 0;
 
+	/* classify; ESP to a multicast group goes on to the SA lookup */
 	for (uint16_t i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];
 		struct pkt_info pi;
 		enum mesp_drop why;
-		uint16_t out;
 
 		why = parse(m, &pi);
 		if (why == MESP_DROP_NOT_IP) {
@@ -353,11 +397,11 @@ static void from_unprotected(struct gw_worker *w, const struct gsad_snap *snap, 
 		}
 		if (pi.proto != IPPROTO_ESP) {
 			if (pi.family == AF_INET6 && is_v6_ext(pi.proto) &&
-					!is_control(m, &pi)) {
+					!is_control(&pi)) {
 				drop(w, m, MESP_DROP_IPV6_EXT);
 				continue;
 			}
-			if (is_control(m, &pi)) {
+			if (is_control(&pi)) {
 				m->port = port->peer;
 				goto fwd;
 			}
@@ -372,8 +416,7 @@ static void from_unprotected(struct gw_worker *w, const struct gsad_snap *snap, 
 			continue;
 		}
 		if (pi.family == AF_INET) {
-			const struct rte_ipv4_hdr *ip =
-				rte_pktmbuf_mtod_offset(m, const struct rte_ipv4_hdr *, ETH_LEN);
+			const struct rte_ipv4_hdr *ip = pi.l3;
 
 			if (unlikely(ip->fragment_offset &
 					rte_cpu_to_be_16(IPV4_MF | IPV4_OFF))) {
@@ -385,23 +428,35 @@ static void from_unprotected(struct gw_worker *w, const struct gsad_snap *snap, 
 			drop(w, m, MESP_DROP_MALFORMED);
 			continue;
 		}
-		uint32_t spi_be;
 		/* the SPI sits 34 (IPv4) or 54 (IPv6) bytes into the frame: not 4-byte aligned */
-		memcpy(&spi_be, rte_pktmbuf_mtod_offset(m, const uint8_t *, ETH_LEN + pi.l3_len),
-				sizeof(spi_be));
-		sa[ne] = gsad_inb_lookup(snap, pi.family, spi_be, pi.dst, pi.src, now, &out, &why);
-		if (sa[ne] == NULL) {
-			drop(w, m, why);
-			continue;
-		}
-		m->port = out;
+		memcpy(&key[nl].spi_be, rte_pktmbuf_mtod_offset(m, const uint8_t *,
+				ETH_LEN + pi.l3_len), sizeof(key[nl].spi_be));
+		key[nl].family = pi.family;
+		key[nl].dst = pi.dst;
+		key[nl].src = pi.src;
 		m->l3_len = pi.l3_len;
-		rte_pktmbuf_adj(m, ETH_LEN);
-		esp[ne++] = m;
+		lk[nl++] = m;
 		continue;
 fwd:
 		w->st.bypass++;
 		tx_put(w, m->port, m);
+	}
+	if (nl == 0)
+		return;
+
+	/* SA by longest match for the whole burst at once (misses overlap, gsad.c) */
+	gsad_inb_lookup_bulk(snap, key, nl, now, res);
+	for (uint16_t i = 0; i < nl; i++) {
+		struct rte_mbuf *m = lk[i];
+
+		if (res[i].sa == NULL) {
+			drop(w, m, res[i].why);
+			continue;
+		}
+		m->port = res[i].out_port;
+		rte_pktmbuf_adj(m, ETH_LEN);
+		sa[ne] = res[i].sa;
+		esp[ne++] = m;
 	}
 	if (ne == 0)
 		return;
@@ -415,9 +470,19 @@ fwd:
 			drop(w, esp[i], MESP_DROP_NO_ROOM);
 			continue;
 		}
-		w->st.unprotect++;
+		delivered++;
 		tx_put(w, p, esp[i]);
 	}
+	w->st.unprotect += delivered;
+}
+
+void gw_worker_rx(struct gw_worker *w, const struct gsad_snap *snap, uint16_t pidx,
+		struct rte_mbuf **pkts, uint16_t n, uint64_t now)
+{
+	if (w->gw->port[pidx].role == GWCONF_ROLE_PROTECTED)
+		from_protected(w, snap, pidx, pkts, n, now);
+	else
+		from_unprotected(w, snap, pidx, pkts, n, now);
 }
 
 int gw_worker_main(void *arg)
@@ -449,10 +514,7 @@ int gw_worker_main(void *arg)
 				continue;
 			w->st.rx += n;
 			got += n;
-			if (gw->port[rq->port].role == GWCONF_ROLE_PROTECTED)
-				from_protected(w, snap, rq->port, pkts, n, now);
-			else
-				from_unprotected(w, snap, rq->port, pkts, n, now);
+			gw_worker_rx(w, snap, rq->port, pkts, n, now);
 			tx_flush(w);
 		}
 		rte_rcu_qsbr_quiescent(gw->qsv, w->idx);

@@ -65,13 +65,24 @@ static const struct mcrypto_engine *engine_by_name(const char *name)
 	return NULL;
 }
 
+static size_t session_bytes(uint32_t ctx_size)
+{
+	size_t hdr = offsetof(struct mcrypto_session, ctx);
+
+	return (hdr + ctx_size + SESSION_ALIGN - 1) & ~(size_t)(SESSION_ALIGN - 1);
+}
+
+size_t mcrypto_session_size(const struct mcrypto_session *s)
+{
+	return s == NULL ? 0 : session_bytes(s->ctx_size);
+}
+
 int mcrypto_session_create(const char *engine, enum mcrypto_suite suite, const uint8_t *keymat,
 		size_t keymat_len, struct mcrypto_session **out)
 {
 	const struct mcrypto_suite_info *si = mcrypto_suite_info(suite);
 	const struct mcrypto_engine *eng;
 	struct mcrypto_session *s;
-	size_t hdr = offsetof(struct mcrypto_session, ctx);
 	size_t total;
 	uint32_t ctx_size;
 	void *mem;
@@ -90,7 +101,7 @@ int mcrypto_session_create(const char *engine, enum mcrypto_suite suite, const u
 		return -ENOTSUP;
 
 	/* whole cache lines, so the key schedule shares no line with another object */
-	total = (hdr + ctx_size + SESSION_ALIGN - 1) & ~(size_t)(SESSION_ALIGN - 1);
+	total = session_bytes(ctx_size);
 	if (posix_memalign(&mem, SESSION_ALIGN, total) != 0)
 		return -ENOMEM;
 	memset(mem, 0, total);

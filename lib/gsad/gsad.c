@@ -16,6 +16,7 @@
 #include <rte_hash_crc.h>
 #include <rte_log.h>
 #include <rte_malloc.h>
+#include <rte_prefetch.h>
 
 #include "gsad.h"
 
@@ -69,6 +70,7 @@ struct pol_rule {               /* rules of one destination, most specific first
 
 struct gsad_snap {
 	uint64_t generation;
+	uint64_t bytes;                 /* size of this allocation, for gsad_memory() */
 	uint32_t in_mask;
 	uint32_t pol_mask;
 	struct in_ent *in;
@@ -691,6 +693,7 @@ static struct gsad_snap *snap_build(struct gsad *db)
 		return NULL;
 	s = (struct gsad_snap *)m;
 	s->generation = db->generation + 1;
+	s->bytes = sz;
 	s->in_mask = in_slots - 1;
 	s->pol_mask = pol_slots - 1;
 	s->in = (struct in_ent *)(m + off_in);
@@ -928,49 +931,92 @@ static inline bool addr_eq(uint8_t family, const uint8_t *a, const uint8_t *b)
 	return memcmp(a, b, 16) == 0;
 }
 
-struct mesp_sa *gsad_inb_lookup(const struct gsad_snap *s, uint8_t family, uint32_t spi_be,
-		const uint8_t *dst, const uint8_t *src, uint64_t now, uint16_t *out_port,
-		enum mesp_drop *why)
+static inline const struct in_ent *in_find(const struct gsad_snap *s, uint32_t h,
+		uint32_t spi_be)
 {
-	uint32_t h = spi_hash(spi_be) & s->in_mask;
-
-	*why = MESP_DROP_NO_SA;
-	if (spi_be == 0)
-		return NULL;
 	for (;;) {
 		const struct in_ent *e = &s->in[h];
 
-		if (e->spi_be == spi_be) {
-			for (uint16_t i = 0; i < e->count; i++) {
-				const struct in_cand *c = &s->cand[e->first + i];
-
-				if (c->family != family)
-					continue;
-				if (c->kind >= GSAD_MATCH_SPI_DST && !addr_eq(family, c->dst, dst))
-					continue;
-				if (c->kind == GSAD_MATCH_SPI_DST_SRC &&
-						!addr_eq(family, c->src, src))
-					continue;
-				if (unlikely(now >= c->t_end)) {
-					*why = MESP_DROP_SA_EXPIRED;
-					return NULL;
-				}
-				*out_port = c->out_port;
-				return c->sa;
-			}
-			return NULL;
-		}
+		if (e->spi_be == spi_be)
+			return e;
 		if (e->spi_be == 0)
 			return NULL;
 		h = (h + 1) & s->in_mask;
 	}
 }
 
-static const struct pol_ent *pol_find(const struct gsad_snap *s, uint8_t family,
-		const uint8_t *dst)
+static inline struct mesp_sa *in_match(const struct gsad_snap *s, const struct in_ent *e,
+		uint8_t family, const uint8_t *dst, const uint8_t *src, uint64_t now,
+		uint16_t *out_port, enum mesp_drop *why)
 {
-	uint32_t h = dst_hash(family, dst) & s->pol_mask;
+	*why = MESP_DROP_NO_SA;
+	if (e == NULL)
+		return NULL;
+	for (uint16_t i = 0; i < e->count; i++) {
+		const struct in_cand *c = &s->cand[e->first + i];
 
+		if (c->family != family)
+			continue;
+		if (c->kind >= GSAD_MATCH_SPI_DST && !addr_eq(family, c->dst, dst))
+			continue;
+		if (c->kind == GSAD_MATCH_SPI_DST_SRC && !addr_eq(family, c->src, src))
+			continue;
+		if (unlikely(now >= c->t_end)) {
+			*why = MESP_DROP_SA_EXPIRED;
+			return NULL;
+		}
+		*out_port = c->out_port;
+		return c->sa;
+	}
+	return NULL;
+}
+
+struct mesp_sa *gsad_inb_lookup(const struct gsad_snap *s, uint8_t family, uint32_t spi_be,
+		const uint8_t *dst, const uint8_t *src, uint64_t now, uint16_t *out_port,
+		enum mesp_drop *why)
+{
+	*why = MESP_DROP_NO_SA;
+	if (spi_be == 0)
+		return NULL;
+	return in_match(s, in_find(s, spi_hash(spi_be) & s->in_mask, spi_be), family, dst, src,
+			now, out_port, why);
+}
+
+/*
+ * Bulk lookups walk the burst once per level of the tables (hash slot, candidates or rules,
+ * group sender slots, SA record) and prefetch the next level's line for every packet before
+ * reading any of them. With a thousand groups each level is a cache miss; done packet by
+ * packet they follow one another (slot, then rule, then group, then record), done level by
+ * level the misses of a whole burst overlap.
+ */
+void gsad_inb_lookup_bulk(const struct gsad_snap *s, const struct gsad_inb_key *k, uint16_t n,
+		uint64_t now, struct gsad_result *r)
+{
+	const struct in_ent *e[GSAD_BULK_MAX];
+	uint32_t h[GSAD_BULK_MAX];
+
+	RTE_ASSERT(n <= GSAD_BULK_MAX);
+	for (uint16_t i = 0; i < n; i++) {
+		h[i] = spi_hash(k[i].spi_be) & s->in_mask;
+		rte_prefetch0(&s->in[h[i]]);
+	}
+	for (uint16_t i = 0; i < n; i++) {
+		e[i] = k[i].spi_be != 0 ? in_find(s, h[i], k[i].spi_be) : NULL;
+		if (e[i] != NULL)
+			rte_prefetch0(&s->cand[e[i]->first]);
+	}
+	for (uint16_t i = 0; i < n; i++) {
+		r[i].action = 0;
+		r[i].sa = in_match(s, e[i], k[i].family, k[i].dst, k[i].src, now, &r[i].out_port,
+				&r[i].why);
+		if (r[i].sa != NULL)
+			rte_prefetch0(r[i].sa);
+	}
+}
+
+static inline const struct pol_ent *pol_find_at(const struct gsad_snap *s, uint32_t h,
+		uint8_t family, const uint8_t *dst)
+{
 	for (;;) {
 		const struct pol_ent *e = &s->pol[h];
 
@@ -982,11 +1028,15 @@ static const struct pol_ent *pol_find(const struct gsad_snap *s, uint8_t family,
 	}
 }
 
-int gsad_outb_lookup(const struct gsad_snap *s, uint8_t family, const uint8_t *dst,
+static const struct pol_ent *pol_find(const struct gsad_snap *s, uint8_t family,
+		const uint8_t *dst)
+{
+	return pol_find_at(s, dst_hash(family, dst) & s->pol_mask, family, dst);
+}
+
+static inline int rules_match(const struct gsad_snap *s, const struct pol_ent *e, uint8_t family,
 		const uint8_t *src, int dport, const struct gsad_group_rt **grp)
 {
-	const struct pol_ent *e = pol_find(s, family, dst);
-
 	if (e == NULL)
 		return 0;
 	for (uint16_t i = 0; i < e->count; i++) {
@@ -1004,6 +1054,49 @@ int gsad_outb_lookup(const struct gsad_snap *s, uint8_t family, const uint8_t *d
 		return r->action;
 	}
 	return 0;
+}
+
+int gsad_outb_lookup(const struct gsad_snap *s, uint8_t family, const uint8_t *dst,
+		const uint8_t *src, int dport, const struct gsad_group_rt **grp)
+{
+	return rules_match(s, pol_find(s, family, dst), family, src, dport, grp);
+}
+
+void gsad_outb_lookup_bulk(const struct gsad_snap *s, const struct gsad_outb_key *k, uint16_t n,
+		uint64_t now, struct gsad_result *r)
+{
+	const struct gsad_group_rt *g[GSAD_BULK_MAX];
+	const struct pol_ent *e[GSAD_BULK_MAX];
+	uint32_t h[GSAD_BULK_MAX];
+
+	RTE_ASSERT(n <= GSAD_BULK_MAX);
+	for (uint16_t i = 0; i < n; i++) {
+		h[i] = dst_hash(k[i].family, k[i].dst) & s->pol_mask;
+		rte_prefetch0(&s->pol[h[i]]);
+	}
+	for (uint16_t i = 0; i < n; i++) {
+		e[i] = pol_find_at(s, h[i], k[i].family, k[i].dst);
+		if (e[i] != NULL)
+			rte_prefetch0(&s->rule[e[i]->first]);
+	}
+	for (uint16_t i = 0; i < n; i++) {
+		g[i] = NULL;
+		r[i].action = rules_match(s, e[i], k[i].family, k[i].src, k[i].dport, &g[i]);
+		if (r[i].action == GSAD_PROTECT && g[i] != NULL) {
+			/* a group's sender slots span two lines */
+			rte_prefetch0(g[i]);
+			rte_prefetch0((const char *)g[i] + RTE_CACHE_LINE_SIZE);
+		}
+	}
+	for (uint16_t i = 0; i < n; i++) {
+		r[i].sa = NULL;
+		r[i].why = MESP_DROP_NO_SA;
+		if (r[i].action != GSAD_PROTECT || g[i] == NULL)
+			continue;
+		r[i].sa = gsad_group_tx_sa(g[i], now, &r[i].out_port, &r[i].why);
+		if (r[i].sa != NULL)
+			rte_prefetch0(r[i].sa);
+	}
 }
 
 bool gsad_is_protected(const struct gsad_snap *s, uint8_t family, const uint8_t *dst,
@@ -1098,6 +1191,23 @@ uint64_t gsad_drop_total(const struct gsad *db, enum mesp_drop r)
 	for (uint16_t l = 0; l < db->p.nb_lcores; l++)
 		t += __atomic_load_n(&db->p.lcores[l]->drops[r], __ATOMIC_RELAXED);
 	return t;
+}
+
+void gsad_memory(const struct gsad *db, struct gsad_mem *m)
+{
+	memset(m, 0, sizeof(*m));
+	for (uint32_t i = 0; i < db->p.max_sas; i++) {
+		if (db->sa[i].state != SLOT_USED)
+			continue;
+		m->nb_sas++;
+		m->sa_runtime += mesp_sa_mem_size(db->sa[i].rt);
+	}
+	if (db->snap != NULL)
+		m->lookup = db->snap->bytes;
+	m->control = sizeof(*db) + (uint64_t)db->p.max_sas * (sizeof(*db->sa) +
+			2 * sizeof(*db->dead_rt) + sizeof(*db->dead_id)) +
+		(uint64_t)db->cap_grp * sizeof(*db->grp) + (uint64_t)db->cap_pol * sizeof(*db->pol) +
+		(uint64_t)db->cap_burnt * sizeof(*db->burnt);
 }
 
 uint64_t gsad_generation(const struct gsad *db)

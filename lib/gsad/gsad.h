@@ -167,6 +167,43 @@ int gsad_outb_lookup(const struct gsad_snap *s, uint8_t family, const uint8_t *d
 bool gsad_is_protected(const struct gsad_snap *s, uint8_t family, const uint8_t *dst,
 		const uint8_t *src);
 
+/** Largest burst the bulk lookups take. */
+#define GSAD_BULK_MAX 256
+
+/** Outcome of a bulk lookup for one packet. */
+struct gsad_result {
+	int action;                     /**< outbound: as gsad_outb_lookup(); inbound: 0 */
+	struct mesp_sa *sa;             /**< the SA; NULL: see why (or no protect action) */
+	uint16_t out_port;              /**< port the packet leaves on (with an SA) */
+	enum mesp_drop why;             /**< without an SA: MESP_DROP_NO_SA or _SA_EXPIRED */
+};
+
+/** What an outbound lookup needs of a packet. */
+struct gsad_outb_key {
+	uint8_t family;
+	int dport;                      /**< UDP destination port or -1 */
+	const uint8_t *dst, *src;
+};
+
+/** What an inbound lookup needs of a packet. */
+struct gsad_inb_key {
+	uint8_t family;
+	uint32_t spi_be;
+	const uint8_t *dst, *src;
+};
+
+/**
+ * gsad_outb_lookup() and, for GSAD_PROTECT, gsad_group_tx_sa() for n packets at once (n at most
+ * GSAD_BULK_MAX), table level by table level over the whole burst so that the cache misses of
+ * different packets overlap; the SA records found are prefetched for the burst function.
+ */
+void gsad_outb_lookup_bulk(const struct gsad_snap *s, const struct gsad_outb_key *k, uint16_t n,
+		uint64_t now, struct gsad_result *r);
+
+/** gsad_inb_lookup() for n packets at once, in the same way as gsad_outb_lookup_bulk(). */
+void gsad_inb_lookup_bulk(const struct gsad_snap *s, const struct gsad_inb_key *k, uint16_t n,
+		uint64_t now, struct gsad_result *r);
+
 /**
  * The SA a group sends on at time `now` (the most recently activated live one).
  * @param out_port receives the unprotected port.
@@ -204,6 +241,23 @@ uint32_t gsad_group_count(const struct gsad *db);
 
 /** Sum of one drop reason over workers. */
 uint64_t gsad_drop_total(const struct gsad *db, enum mesp_drop r);
+
+/**
+ * Memory held by the database, in bytes as requested from the allocators (their per-allocation
+ * overhead excluded). Control thread.
+ */
+struct gsad_mem {
+	uint32_t nb_sas;                /**< SA records in use */
+	uint64_t sa_runtime;            /**< runtime records, crypto sessions (expanded keys),
+					  *   sender counters, replay windows: mesp_sa_mem_size() */
+	uint64_t lookup;                /**< the published snapshot: inbound SPI hash and
+					  *   candidates, outbound policy hash and rules, group
+					  *   sender slots */
+	uint64_t control;               /**< control records: SA slots (max_sas), groups,
+					  *   policies, digests of retired keys, retire lists */
+};
+
+void gsad_memory(const struct gsad *db, struct gsad_mem *m);
 
 /** Generation counter of the published snapshot (increments per commit). */
 uint64_t gsad_generation(const struct gsad *db);

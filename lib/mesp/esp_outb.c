@@ -27,23 +27,42 @@ static inline uint8_t outer_ttl(const struct mesp_sa *sa, uint8_t inner_ttl)
 	return sa->ttl == MESP_COPY ? inner_ttl : (uint8_t)sa->ttl;
 }
 
+/*
+ * The outer IPv4 header is assembled in registers (two 64-bit words and a 32-bit one) and its
+ * checksum summed from those registers. Reading the header back after writing it field by field
+ * (rte_ipv4_cksum()) waits for the small stores to reach the cache, because a wide load cannot be
+ * forwarded from several narrower stores: perf put a quarter of this function's time at 64 bytes
+ * on that load. Little-endian layout (x86, little-endian Arm).
+ */
 static void build_outer_v4(const struct mesp_sa *sa, struct rte_ipv4_hdr *o,
 		const struct rte_ipv4_hdr *in, uint32_t outer_len)
 {
-	o->version_ihl = 0x45;
-	o->type_of_service = outer_tc(sa, in->type_of_service);
-	o->total_length = rte_cpu_to_be_16((uint16_t)outer_len);
+	uint16_t len_be = rte_cpu_to_be_16((uint16_t)outer_len);
 	/* RFC 4301 §8.1: copy DF from the inner header; the ID is the inner one (unique per source
-	 * because the source is preserved). */
-	o->packet_id = in->packet_id;
-	o->fragment_offset = in->fragment_offset & rte_cpu_to_be_16(IPV4_DF);
-	o->time_to_live = outer_ttl(sa, in->time_to_live);
-	o->next_proto_id = IPPROTO_ESP;
-	o->hdr_checksum = 0;
-	/* address preservation: AP-L and AP-R, both copied from the inner header */
-	o->src_addr = in->src_addr;
-	o->dst_addr = in->dst_addr;
-	o->hdr_checksum = rte_ipv4_cksum(o);
+	 * because the source is preserved) */
+	uint16_t frag = in->fragment_offset & rte_cpu_to_be_16(IPV4_DF);
+	uint64_t q0, q1, s;
+	uint32_t w4;
+
+	RTE_BUILD_BUG_ON(RTE_BYTE_ORDER != RTE_LITTLE_ENDIAN);
+	/* bytes 0-7: version/IHL, TOS, total length, ID, flags/fragment offset */
+	q0 = 0x45 | (uint64_t)outer_tc(sa, in->type_of_service) << 8 | (uint64_t)len_be << 16 |
+		(uint64_t)in->packet_id << 32 | (uint64_t)frag << 48;
+	/* bytes 8-15: TTL, protocol, checksum (0 for now), source; address preservation:
+	 * source and destination copied from the inner header (RFC 5374 §3.1) */
+	q1 = outer_ttl(sa, in->time_to_live) | (uint64_t)IPPROTO_ESP << 8 |
+		(uint64_t)in->src_addr << 32;
+	w4 = in->dst_addr;
+	/* RFC 1071 sum of the ten 16-bit words, taken as 32-bit halves and folded */
+	s = (q0 & 0xffffffff) + (q0 >> 32) + (q1 & 0xffffffff) + (q1 >> 32) + w4;
+	s = (s & 0xffffffff) + (s >> 32);
+	s = (s & 0xffff) + (s >> 16);
+	s = (s & 0xffff) + (s >> 16);
+	s = (s & 0xffff) + (s >> 16);
+	q1 |= (uint64_t)(uint16_t)~s << 16;
+	memcpy(o, &q0, 8);
+	memcpy((uint8_t *)o + 8, &q1, 8);
+	memcpy(&o->dst_addr, &w4, 4);
 }
 
 static void build_outer_v6(const struct mesp_sa *sa, struct rte_ipv6_hdr *o,
@@ -61,46 +80,54 @@ static void build_outer_v6(const struct mesp_sa *sa, struct rte_ipv6_hdr *o,
 	memcpy(o->dst_addr, in->dst_addr, 16);
 }
 
+/*
+ * Trailer bytes for 0..3 bytes of padding, little-endian: the monotonic padding 1, 2, 3
+ * (RFC 4303 §2.4) followed by the Pad Length; the Next Header goes in the byte after.
+ */
+static const uint32_t trailer_pad[4] = { 0x00, 0x0101, 0x020201, 0x03030201 };
+
 static enum mesp_drop outb_one(struct mesp_lcore *lc, struct mesp_sa *sa, struct rte_mbuf *m,
 		uint16_t mtu)
 {
 	uint32_t inner_len = rte_pktmbuf_pkt_len(m);
 	uint32_t ct_len = RTE_ALIGN_CEIL(inner_len + ESP_TRAILER_MIN, 4u);
 	uint32_t pad = ct_len - inner_len - ESP_TRAILER_MIN;
-	uint32_t outer_len = sa->hdr_len + ESP_HDR_IV_LEN + ct_len + sa->icv_len;
+	uint32_t head_len = sa->hdr_len + ESP_HDR_IV_LEN;
+	uint32_t tail_len = pad + ESP_TRAILER_MIN + sa->icv_len;
+	uint32_t outer_len = head_len + ct_len + sa->icv_len;
 	struct tx_sender *snd;
-	uint8_t *tail, *head;
+	uint8_t *head, *inner, *tail;
 	uint64_t seq;
 
-	if (unlikely(sa->tx == NULL || lc->tx_slot >= sa->tx->nb))
+	if (unlikely(lc->tx_slot >= sa->nb_tx))
 		return MESP_DROP_NO_SID;
 	if (unlikely(outer_len > mtu))
 		return MESP_DROP_MTU;
-	if (unlikely(m->nb_segs != 1))
+	/* one segment, room in front and behind: then prepend and append are plain arithmetic */
+	if (unlikely(m->nb_segs != 1 || rte_pktmbuf_headroom(m) < head_len ||
+			rte_pktmbuf_tailroom(m) < tail_len))
 		return MESP_DROP_NO_ROOM;
 	snd = &sa->tx->s[lc->tx_slot];
 	seq = snd->seq + 1;
 	/* RFC 6054 §5 / RFC 4303 §3.3.3: stop before the IV or sequence space wraps */
 	if (unlikely(seq > sa->seq_limit))
 		return MESP_DROP_SEQ_EXHAUSTED;
-
-	tail = (uint8_t *)rte_pktmbuf_append(m, (uint16_t)(pad + ESP_TRAILER_MIN + sa->icv_len));
-	if (unlikely(tail == NULL))
-		return MESP_DROP_NO_ROOM;
-	head = (uint8_t *)rte_pktmbuf_prepend(m, (uint16_t)(sa->hdr_len + ESP_HDR_IV_LEN));
-	if (unlikely(head == NULL)) {
-		rte_pktmbuf_trim(m, (uint16_t)(pad + ESP_TRAILER_MIN + sa->icv_len));
-		return MESP_DROP_NO_ROOM;
-	}
 	snd->seq = seq;
 
-	/* trailer: monotonic padding 1, 2, 3 (RFC 4303 §2.4), Pad Length, Next Header */
-	for (uint32_t i = 0; i < pad; i++)
-		tail[i] = (uint8_t)(i + 1);
-	tail[pad] = (uint8_t)pad;
-	tail[pad + 1] = (sa->flags & SAF_V6) ? NH_IPV6 : NH_IPV4;
+	inner = rte_pktmbuf_mtod(m, uint8_t *);
+	head = inner - head_len;
+	tail = inner + inner_len;
+	m->data_off = (uint16_t)(m->data_off - head_len);
+	m->data_len = (uint16_t)outer_len;
+	m->pkt_len = outer_len;
 
-	uint8_t *inner = head + sa->hdr_len + ESP_HDR_IV_LEN;
+	/* trailer (RFC 4303 §2.4-2.5): padding, Pad Length, Next Header, in one 8-byte store
+	 * into the trailer and ICV room that the seal below overwrites behind them */
+	uint64_t t = trailer_pad[pad] | (uint64_t)((sa->flags & SAF_V6) ? NH_IPV6 : NH_IPV4) <<
+		(8 * (pad + 1));
+	t = rte_cpu_to_le_64(t);
+	memcpy(tail, &t, sizeof(t));
+
 	if (sa->flags & SAF_V6)
 		build_outer_v6(sa, (struct rte_ipv6_hdr *)head,
 				(const struct rte_ipv6_hdr *)inner, outer_len);
@@ -141,8 +168,15 @@ uint16_t mesp_outb_burst(struct mesp_lcore *lc, struct mesp_sa *const sa[],
 	uint16_t k = 0, nb = 0;
 
 	RTE_ASSERT(n <= MESP_MAX_BURST);
+	prefetch_burst(lc, sa, n, true);
 	for (uint16_t i = 0; i < n; i++) {
-		enum mesp_drop r = outb_one(lc, sa[i], mb[i], mtu);
+		enum mesp_drop r;
+
+		/* key schedule two packets ahead (its session header came with the burst's
+		 * prefetch) */
+		if (i + 2 < n && sa[i + 2] != sa[i + 1])
+			mcrypto_prefetch(sa[i + 2]->cs, rte_pktmbuf_pkt_len(mb[i + 2]));
+		r = outb_one(lc, sa[i], mb[i], mtu);
 
 		if (likely(r == MESP_DROP_MAX)) {
 			mb[k++] = mb[i];

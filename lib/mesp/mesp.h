@@ -178,6 +178,14 @@ void mesp_sa_get_info(const struct mesp_sa *sa, struct mesp_sa_info *info);
  */
 int mesp_sa_set_tx_seq(struct mesp_sa *sa, uint16_t slot, uint64_t last_sent);
 
+/**
+ * Memory a runtime record holds: the record, its crypto session, and its sender counters and
+ * replay windows (shared between the records of one key during a key-preserving replace: each
+ * sharer is charged its share). Bytes as requested from the allocators, their own overhead
+ * excluded.
+ */
+size_t mesp_sa_mem_size(const struct mesp_sa *sa);
+
 /** Bytes the SA adds to an inner packet of `len` bytes (outer header, ESP, IV, trailer, ICV). */
 uint32_t mesp_sa_overhead(const struct mesp_sa *sa, uint32_t len);
 

@@ -252,6 +252,7 @@ int mesp_sa_create(const struct mesp_sa_conf *conf, struct mesp_sa *share, struc
 			goto fail;
 		}
 	}
+	sa->nb_tx = sa->tx != NULL ? sa->tx->nb : 0;
 	if ((conf->dir & MESP_SA_IN) && conf->replay_window != 0) {
 		if (share != NULL && share->rx != NULL) {
 			sa->rx = share->rx;
@@ -312,6 +313,20 @@ int mesp_sa_set_tx_seq(struct mesp_sa *sa, uint16_t slot, uint64_t last_sent)
 		return -EINVAL;
 	sa->tx->s[slot].seq = last_sent;
 	return 0;
+}
+
+size_t mesp_sa_mem_size(const struct mesp_sa *sa)
+{
+	size_t n = sizeof(*sa) + mcrypto_session_size(sa->cs_own);
+
+	if (sa->tx != NULL)
+		n += (sizeof(*sa->tx) + sa->tx->nb * sizeof(struct tx_sender)) /
+			(sa->tx->refcnt ? sa->tx->refcnt : 1);
+	if (sa->rx != NULL)
+		n += (sizeof(*sa->rx) + ((size_t)sa->rx->mask + 1) *
+				(sizeof(struct rx_slot) + sa->rx->win_size)) /
+			(sa->rx->refcnt ? sa->rx->refcnt : 1);
+	return n;
 }
 
 uint32_t mesp_sa_overhead(const struct mesp_sa *sa, uint32_t len)
