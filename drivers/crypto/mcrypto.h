@@ -86,29 +86,8 @@ struct mcrypto_session {
 	uint8_t salt[MCRYPTO_SALT_LEN];
 	const void *engine;      /**< engine-private per-process state (e.g. the IMB_MGR) */
 	uint32_t ctx_size;       /**< bytes of key schedule after this header */
-	/** What one call reads of ctx: pf_fixed bytes from its start (round keys) plus
-	 *  pf_per_block more per 16-byte block of data (hash key powers), at most ctx_size. Set by
-	 *  the engine for mcrypto_prefetch(). */
-	uint16_t pf_fixed;
-	uint16_t pf_per_block;
 	uint8_t ctx[] __attribute__((aligned(64))); /**< engine key schedule */
 };
-
-/**
- * Start loading into L1 the part of the key schedule that a seal or open of `len` bytes will
- * read, a packet or two before the call (the session header must be in the cache already: it
- * says how much). For bursts whose packets belong to many SAs.
- */
-static inline void mcrypto_prefetch(const struct mcrypto_session *s, uint32_t len)
-{
-	uint32_t n = s->pf_fixed + s->pf_per_block * ((len + 15) / 16);
-	const char *p = (const char *)s->ctx;
-
-	if (n > s->ctx_size)
-		n = s->ctx_size;
-	for (uint32_t off = 0; off < n; off += 64)
-		__builtin_prefetch(p + off, 0, 3);
-}
 
 /**
  * Create a session for `suite` with KEYMAT = key || salt (RFC 4106 §8.1).

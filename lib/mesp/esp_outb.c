@@ -168,15 +168,8 @@ uint16_t mesp_outb_burst(struct mesp_lcore *lc, struct mesp_sa *const sa[],
 	uint16_t k = 0, nb = 0;
 
 	RTE_ASSERT(n <= MESP_MAX_BURST);
-	prefetch_burst(lc, sa, n, true);
 	for (uint16_t i = 0; i < n; i++) {
-		enum mesp_drop r;
-
-		/* key schedule two packets ahead (its session header came with the burst's
-		 * prefetch) */
-		if (i + 2 < n && sa[i + 2] != sa[i + 1])
-			mcrypto_prefetch(sa[i + 2]->cs, rte_pktmbuf_pkt_len(mb[i + 2]));
-		r = outb_one(lc, sa[i], mb[i], mtu);
+		enum mesp_drop r = outb_one(lc, sa[i], mb[i], mtu);
 
 		if (likely(r == MESP_DROP_MAX)) {
 			mb[k++] = mb[i];

@@ -8,7 +8,6 @@
 
 #include <rte_common.h>
 #include <rte_mbuf.h>
-#include <rte_prefetch.h>
 
 #include "mesp.h"
 #include "mesp_replay.h"
@@ -113,26 +112,5 @@ static inline struct mesp_replay *rx_window(const struct rx_state *rx, uint32_t 
 }
 
 void mesp_count_drop(struct mesp_lcore *lc, struct mesp_sa *sa, enum mesp_drop r);
-
-/*
- * Before a burst's packets are processed: for every SA of the burst (its record was prefetched
- * by the lookup), start loading the other lines a packet of it reads or writes besides the key
- * schedule: the session header (function pointers, salt), the worker's counter set and, on the
- * way out, the sender's counter. Runs of one SA are skipped (already in L1).
- */
-static inline void prefetch_burst(const struct mesp_lcore *lc, struct mesp_sa *const sa[],
-		uint16_t n, bool out)
-{
-	for (uint16_t i = 0; i < n; i++) {
-		const struct mesp_sa *s = sa[i];
-
-		if (i != 0 && s == sa[i - 1])
-			continue;
-		rte_prefetch0(s->cs);
-		rte_prefetch0(&lc->sa_ctr[s->stats_id]);
-		if (out && lc->tx_slot < s->nb_tx)
-			rte_prefetch0(&s->tx->s[lc->tx_slot]);
-	}
-}
 
 #endif /* MESP_PVT_H */

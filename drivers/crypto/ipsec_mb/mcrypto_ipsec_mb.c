@@ -21,7 +21,6 @@
  */
 #include <errno.h>
 #include <pthread.h>
-#include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -281,10 +280,6 @@ static int imb_session_init(struct mcrypto_session *s, const uint8_t *key, size_
 		return -ENOTSUP;
 	}
 	s->engine = m;
-	/* struct gcm_key_data: the round keys, then the GHASH key powers H^1, H^2, ... (16 bytes
-	 * each, up to H^48): a message of k blocks uses the first min(k, 48) of them */
-	s->pf_fixed = offsetof(struct gcm_key_data, ghash_keys);
-	s->pf_per_block = 16;
 	return 0;
 }
 
