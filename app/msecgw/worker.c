@@ -493,6 +493,9 @@ int gw_worker_main(void *arg)
 
 	uint32_t drain = 0;
 
+	/* the job manager of the cipher + MAC suites, before the loop: no allocation per packet
+	 * (a failure here only means the first such packet tries again) */
+	(void)mcrypto_thread_init();
 	rte_rcu_qsbr_thread_register(gw->qsv, w->idx);
 	rte_rcu_qsbr_thread_online(gw->qsv, w->idx);
 	for (;;) {

@@ -3,6 +3,7 @@
  * Suite table and session life cycle, common to every engine. The engines only expand keys and
  * provide the per-packet functions; allocation, validation and wiping happen here once.
  */
+#include <assert.h>
 #include <errno.h>
 #include <stddef.h>
 #include <stdlib.h>
@@ -14,19 +15,47 @@
 
 #define SESSION_ALIGN 64
 
-/* RFC 4106: KEYMAT = key || 4-byte salt (§8.1), 8-byte explicit IV (§3.1), full 16-byte ICV
- * (§6: the only length that MUST be supported; 8 and 12 are not offered). Counter mode: no
- * payload alignment beyond ESP's own 4 bytes. */
+/*
+ * RFC 4106: KEYMAT = key || 4-byte salt (§8.1), 8-byte explicit IV (§3.1), full 16-byte ICV
+ * (§6: the only length that MUST be supported; 8 and 12 are not offered).
+ * RFC 4543: the same KEYMAT (§5.4) and IV (§3.1); the ICV is the full 16-byte tag (§3.4:
+ * truncation MUST NOT be used).
+ * RFC 3686: KEYMAT = key || 4-byte nonce (§5.1), 8-byte IV (§3.1); RFC 4868: HMAC-SHA-256-128
+ * with a 32-byte key (§2.1.1) and the leftmost 128 bits as ICV (§2.1.2).
+ * RFC 2410: NULL has no key and no IV.
+ * All are counter modes or no cipher: no payload alignment beyond ESP's own 4 bytes.
+ */
 static const struct mcrypto_suite_info suites[MCRYPTO_SUITE_MAX] = {
 	[MCRYPTO_SUITE_AES_GCM_128] = {
-		.name = "aes-gcm-128", .key_len = 16, .salt_len = MCRYPTO_SALT_LEN,
-		.iv_len = MCRYPTO_IV_LEN, .icv_len = 16, .block_len = 1,
+		.name = "aes-gcm-128", .salt_name = "salt", .kind = MCRYPTO_KIND_AEAD,
+		.key_len = 16, .salt_len = MCRYPTO_SALT_LEN,
+		.iv_len = MCRYPTO_IV_LEN, .icv_len = 16, .block_len = 1, .encrypts = 1,
 	},
 	[MCRYPTO_SUITE_AES_GCM_256] = {
-		.name = "aes-gcm-256", .key_len = 32, .salt_len = MCRYPTO_SALT_LEN,
-		.iv_len = MCRYPTO_IV_LEN, .icv_len = 16, .block_len = 1,
+		.name = "aes-gcm-256", .salt_name = "salt", .kind = MCRYPTO_KIND_AEAD,
+		.key_len = 32, .salt_len = MCRYPTO_SALT_LEN,
+		.iv_len = MCRYPTO_IV_LEN, .icv_len = 16, .block_len = 1, .encrypts = 1,
+	},
+	[MCRYPTO_SUITE_AES_GMAC_128] = {
+		.name = "aes-gmac-128", .salt_name = "salt", .kind = MCRYPTO_KIND_AUTH_ONLY,
+		.key_len = 16, .salt_len = MCRYPTO_SALT_LEN,
+		.iv_len = MCRYPTO_IV_LEN, .icv_len = 16, .block_len = 1, .encrypts = 0,
+	},
+	[MCRYPTO_SUITE_NULL_HMAC_SHA256] = {
+		.name = "null-hmac-sha256-128", .salt_name = "salt", .kind = MCRYPTO_KIND_ETM,
+		.key_len = 0, .salt_len = 0, .auth_key_len = 32,
+		.iv_len = 0, .icv_len = 16, .block_len = 1, .encrypts = 0,
+	},
+	[MCRYPTO_SUITE_AES_CTR_128_HMAC_SHA256] = {
+		.name = "aes-ctr-128-hmac-sha256-128", .salt_name = "nonce",
+		.kind = MCRYPTO_KIND_ETM, .key_len = 16, .salt_len = MCRYPTO_SALT_LEN,
+		.auth_key_len = 32, .iv_len = MCRYPTO_IV_LEN, .icv_len = 16, .block_len = 1,
+		.encrypts = 1,
 	},
 };
+
+static_assert(16 + MCRYPTO_SALT_LEN + MCRYPTO_MAX_AUTH_KEY_LEN <= MCRYPTO_MAX_KEYMAT_LEN,
+	"MCRYPTO_MAX_KEYMAT_LEN too small");
 
 /* The first entry is the default. */
 static const struct mcrypto_engine *const engines[] = {
@@ -91,7 +120,7 @@ int mcrypto_session_create(const char *engine, enum mcrypto_suite suite, const u
 	if (out == NULL)
 		return -EINVAL;
 	*out = NULL;
-	if (si == NULL || keymat == NULL || keymat_len != (size_t)si->key_len + si->salt_len)
+	if (si == NULL || keymat == NULL || keymat_len != mcrypto_keymat_len(si))
 		return -EINVAL;
 	eng = engine_by_name(engine);
 	if (eng == NULL)
@@ -108,15 +137,29 @@ int mcrypto_session_create(const char *engine, enum mcrypto_suite suite, const u
 	s = mem;
 	s->suite = suite;
 	s->icv_len = si->icv_len;
+	s->iv_len = si->iv_len;
 	s->ctx_size = ctx_size;
 	memcpy(s->salt, keymat + si->key_len, si->salt_len);
 
-	rc = eng->session_init(s, keymat, si->key_len);
+	rc = eng->session_init(s, keymat, si->key_len,
+			si->auth_key_len != 0 ? keymat + si->key_len + si->salt_len : NULL,
+			si->auth_key_len);
 	if (rc != 0) {
 		mcrypto_session_free(s);
 		return rc;
 	}
 	*out = s;
+	return 0;
+}
+
+int mcrypto_thread_init(void)
+{
+	for (size_t i = 0; i < sizeof(engines) / sizeof(engines[0]); i++) {
+		int rc = engines[i]->thread_init != NULL ? engines[i]->thread_init() : 0;
+
+		if (rc != 0)
+			return rc;
+	}
 	return 0;
 }
 

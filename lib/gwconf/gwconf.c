@@ -95,8 +95,8 @@ static const char *const group_keys[] = {
 	"name", "address", "source", "protected_port", "unprotected_port", "sas", NULL
 };
 static const char *const sa_keys[] = {
-	"spi", "direction", "suite", "key", "sid_bits", "sids", "replay_window", "esn", "lifetime",
-	"activation_delay_ms", "deactivation_delay_ms", "ttl", "dscp", "replaces", NULL
+	"spi", "direction", "suite", "key", "auth_key", "sid_bits", "sids", "replay_window", "esn",
+	"lifetime", "activation_delay_ms", "deactivation_delay_ms", "ttl", "dscp", "replaces", NULL
 };
 static const char *const lifetime_keys[] = {
 	"soft_seconds", "hard_seconds", "soft_bytes", "hard_bytes", NULL
@@ -531,22 +531,18 @@ static int hexval(char ch)
 }
 
 /*
- * KEYMAT = key || salt (RFC 4106 section 8.1), hex with an optional "0x" prefix. The value is
- * secret: messages give lengths and positions, never digits.
+ * One hex key of `nbytes` bytes into out, with an optional "0x" prefix. `what` says what the
+ * bytes are, for messages. The value is secret: messages give lengths and positions, never
+ * digits.
  */
-static int get_key(struct ctx *c, const json_t *v, const char *path,
-		const struct mcrypto_suite_info *si, struct gwconf_sa *sa)
+static int get_hex_key(struct ctx *c, const json_t *v, const char *path, size_t nbytes,
+		const char *what, uint8_t *out)
 {
-	size_t want = 2u * (si->key_len + si->salt_len), len, skip = 0;
+	size_t want = 2u * nbytes, len, skip = 0;
 	const char *s;
 
-	if (si->key_len + si->salt_len > GWCONF_KEYMAT_MAX)
-		return fail(c, path, "expected a suite with at most %d bytes of key material, got "
-				"%s with %u", GWCONF_KEYMAT_MAX, si->name,
-				si->key_len + si->salt_len);
 	if (v == NULL || !json_is_string(v))
-		return fail(c, path, "expected a string of %zu hex digits (%u-byte key + %u-byte "
-				"salt), got %s", want, si->key_len, si->salt_len,
+		return fail(c, path, "expected a string of %zu hex digits (%s), got %s", want, what,
 				v == NULL ? "nothing" : jtype(v));
 	s = json_string_value(v);
 	len = json_string_length(v);
@@ -557,12 +553,59 @@ static int get_key(struct ctx *c, const json_t *v, const char *path,
 			return fail(c, path, "expected hex digits only, got a non-hex character at "
 					"position %zu", i + 1);
 	if (len - skip != want)
-		return fail(c, path, "expected %zu hex digits (%u-byte key + %u-byte salt), "
-				"got %zu", want, si->key_len, si->salt_len, len - skip);
+		return fail(c, path, "expected %zu hex digits (%s), got %zu", want, what,
+				len - skip);
 	s += skip;
-	for (size_t i = 0; i < want / 2; i++)
-		sa->keymat[i] = (uint8_t)(hexval(s[2 * i]) << 4 | hexval(s[2 * i + 1]));
-	sa->keymat_len = (uint8_t)(want / 2);
+	for (size_t i = 0; i < nbytes; i++)
+		out[i] = (uint8_t)(hexval(s[2 * i]) << 4 | hexval(s[2 * i + 1]));
+	return 0;
+}
+
+/*
+ * "key" and "auth_key" into sa->keymat, the KEYMAT the crypto session takes: the cipher key
+ * with its salt (RFC 4106 section 8.1, RFC 4543 section 5.4) or nonce (RFC 3686 section 5.1),
+ * then the HMAC key (RFC 4868 section 2.1.1), encryption key first as RFC 7296 section 2.17
+ * orders them. Two fields, as manual keying takes them elsewhere (ip xfrm "enc" and "auth",
+ * ipsec-secgw cipher_key and auth_key, Wireshark's ESP SA table): each can be checked on its
+ * own length. NULL encryption has no "key"; suites with one key for both have no "auth_key".
+ */
+static int get_keys(struct ctx *c, json_t *o, const char *parent,
+		const struct mcrypto_suite_info *si, struct gwconf_sa *sa)
+{
+	const json_t *k = json_object_get(o, "key"), *a = json_object_get(o, "auth_key");
+	size_t klen = (size_t)si->key_len + si->salt_len;
+	char path[JPATH_MAX], what[96];
+	int rc;
+
+	if (mcrypto_keymat_len(si) > GWCONF_KEYMAT_MAX)
+		return fail(c, jkey(path, parent, "key"), "expected a suite with at most %d bytes "
+				"of key material, got %s with %zu", GWCONF_KEYMAT_MAX, si->name,
+				mcrypto_keymat_len(si));
+	jkey(path, parent, "key");
+	if (klen == 0) {
+		if (k != NULL)
+			return fail(c, path, "expected no \"key\" with %s (NULL encryption has no "
+					"key; the HMAC key goes in \"auth_key\"), got %s", si->name,
+					jtype(k));
+	} else {
+		snprintf(what, sizeof(what), "%u-byte key + %u-byte %s", si->key_len, si->salt_len,
+				si->salt_name);
+		rc = get_hex_key(c, k, path, klen, what, sa->keymat);
+		if (rc != 0)
+			return rc;
+	}
+	jkey(path, parent, "auth_key");
+	if (si->auth_key_len == 0) {
+		if (a != NULL)
+			return fail(c, path, "expected no \"auth_key\" with %s (its one \"key\" "
+					"also authenticates), got %s", si->name, jtype(a));
+	} else {
+		snprintf(what, sizeof(what), "%u-byte HMAC-SHA-256 key", si->auth_key_len);
+		rc = get_hex_key(c, a, path, si->auth_key_len, what, sa->keymat + klen);
+		if (rc != 0)
+			return rc;
+	}
+	sa->keymat_len = (uint8_t)mcrypto_keymat_len(si);
 	return 0;
 }
 
@@ -708,12 +751,22 @@ static int parse_sa(struct ctx *c, json_t *o, const char *path, const char *extr
 	if (rc != 0)
 		return rc;
 	si = mcrypto_suite_info(sa->suite);
-	rc = get_key(c, json_object_get(o, "key"), jkey(kp, path, "key"), si, sa);
+	rc = get_keys(c, o, path, si, sa);
 	if (rc != 0)
 		return rc;
 
 	v = json_object_get(o, "sid_bits");
 	sa->sid_bits = 8;
+	/* no IV, no sender ID on the wire (doc/wire-format.md section 3) */
+	if (v != NULL && si->iv_len == 0) {
+		char got[32];
+
+		if (json_is_integer(v))
+			snprintf(got, sizeof(got), "%" PRId64, (int64_t)json_integer_value(v));
+		return fail(c, jkey(kp, path, "sid_bits"), "expected no sid_bits with %s (it has "
+				"no IV to carry a sender ID), got %s", si->name,
+				json_is_integer(v) ? got : quote(c, v));
+	}
 	if (v != NULL) {
 		if (!json_is_integer(v) || (json_integer_value(v) != 8 &&
 				json_integer_value(v) != 12 && json_integer_value(v) != 16)) {
@@ -727,8 +780,18 @@ static int parse_sa(struct ctx *c, json_t *o, const char *path, const char *extr
 		sa->sid_bits = (uint8_t)json_integer_value(v);
 	}
 	rc = get_sids(c, o, path, sa);
-	if (rc == 0)
-		rc = opt_uint(c, o, path, "replay_window", 0, MAX_REPLAY_WINDOW,
+	if (rc != 0)
+		return rc;
+	/*
+	 * Without an IV the receivers cannot tell senders apart: one sequence counter, one replay
+	 * window, so one sender per SA (and a gateway sends it from one worker).
+	 */
+	if (si->iv_len == 0 && sa->nb_sids > 1)
+		return fail(c, jkey(kp, path, "sids"), "expected one sender ID: %s has no IV to "
+				"carry one, so an SA has a single sender (several senders with "
+				"integrity only: aes-gmac-128), got an array of %u", si->name,
+				sa->nb_sids);
+	rc = opt_uint(c, o, path, "replay_window", 0, MAX_REPLAY_WINDOW,
 				DEFAULT_REPLAY_WINDOW, &u);
 	if (rc != 0)
 		return rc;

@@ -24,7 +24,7 @@
 #define GWCONF_PATH_MAX 108        /**< Unix socket path (sun_path), NUL included */
 #define GWCONF_MAX_PORTS 8
 #define GWCONF_MAX_SIDS 64         /**< sender IDs this node may hold for one SA */
-#define GWCONF_KEYMAT_MAX (MCRYPTO_MAX_KEY_LEN + MCRYPTO_SALT_LEN)
+#define GWCONF_KEYMAT_MAX MCRYPTO_MAX_KEYMAT_LEN
 #define GWCONF_ERR_MAX 512         /**< size of the error message buffer */
 
 /** An IPv4 or IPv6 address. IPv4 is kept in the first 4 bytes of `a`, the rest zero. */
@@ -74,11 +74,17 @@ struct gwconf_lifetime {
 struct gwconf_sa {
 	uint32_t spi;                       /**< "spi": number or "0x..." string, 256..2^32-1 */
 	enum gwconf_dir dir;                /**< "direction" */
-	enum mcrypto_suite suite;           /**< "suite": "aes-gcm-128" | "aes-gcm-256" */
-	uint8_t keymat[GWCONF_KEYMAT_MAX];  /**< "key": hex, key || 4-byte salt (RFC 4106 §8.1) */
+	enum mcrypto_suite suite;           /**< "suite": "aes-gcm-128" | "aes-gcm-256" |
+					     *   "aes-gmac-128" | "null-hmac-sha256-128" |
+					     *   "aes-ctr-128-hmac-sha256-128" */
+	uint8_t keymat[GWCONF_KEYMAT_MAX];  /**< "key" then "auth_key", decoded: key || 4-byte salt
+					     *   or nonce (RFC 4106 §8.1, RFC 4543 §5.4, RFC 3686
+					     *   §5.1) || HMAC key (the mcrypto KEYMAT) */
 	uint8_t keymat_len;
-	uint8_t sid_bits;                   /**< "sid_bits": 8, 12 or 16 (RFC 6054 §3), default 8 */
-	uint16_t nb_sids;                   /**< "sids": this node's sender IDs; required if it sends */
+	uint8_t sid_bits;                   /**< "sid_bits": 8, 12 or 16 (RFC 6054 §3), default 8;
+					     *   refused for suites without IV */
+	uint16_t nb_sids;                   /**< "sids": this node's sender IDs; required if it
+					     *   sends; exactly one for suites without IV */
 	uint16_t sids[GWCONF_MAX_SIDS];
 	uint32_t replay_window;             /**< "replay_window": bits, 0 = disabled (explicit only),
 					     *   default 1024, max 65536 */

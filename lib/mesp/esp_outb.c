@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Outbound group ESP: tunnel mode with address preservation (RFC 5374 §3.1, §5.1), ESP with
- * ESN (RFC 4303 §2.2.1), IV = SID || SSIV (RFC 6054 §3), AES-GCM AAD (RFC 4106 §5).
+ * ESN (RFC 4303 §2.2.1), IV = SID || SSIV (RFC 6054 §3), AAD as RFC 4106 §5 (the crypto session
+ * turns it into what its own RFC authenticates: mcrypto_seal_t).
  */
 #include <string.h>
 
@@ -92,7 +93,7 @@ static enum mesp_drop outb_one(struct mesp_lcore *lc, struct mesp_sa *sa, struct
 	uint32_t inner_len = rte_pktmbuf_pkt_len(m);
 	uint32_t ct_len = RTE_ALIGN_CEIL(inner_len + ESP_TRAILER_MIN, 4u);
 	uint32_t pad = ct_len - inner_len - ESP_TRAILER_MIN;
-	uint32_t head_len = sa->hdr_len + ESP_HDR_IV_LEN;
+	uint32_t head_len = sa->hdr_len + sa->esp_len;
 	uint32_t tail_len = pad + ESP_TRAILER_MIN + sa->icv_len;
 	uint32_t outer_len = head_len + ct_len + sa->icv_len;
 	struct tx_sender *snd;
@@ -135,10 +136,12 @@ static enum mesp_drop outb_one(struct mesp_lcore *lc, struct mesp_sa *sa, struct
 		build_outer_v4(sa, (struct rte_ipv4_hdr *)head,
 				(const struct rte_ipv4_hdr *)inner, outer_len);
 
+	/* the IV first: without an IV (NULL encryption) iv_off is 0 and SPI and SN overwrite it */
 	struct esp_hdr_iv *esp = (struct esp_hdr_iv *)(head + sa->hdr_len);
+	uint64_t iv_be = rte_cpu_to_be_64(snd->sid_hi | seq);
+	memcpy((uint8_t *)esp + sa->iv_off, &iv_be, sizeof(iv_be));
 	esp->spi = sa->spi_be;
 	esp->seq = rte_cpu_to_be_32((uint32_t)seq);
-	esp->iv = rte_cpu_to_be_64(snd->sid_hi | seq);
 
 	/* AAD = SPI || SN (RFC 4106 §5); with ESN the 64-bit number, high half first */
 	uint32_t aad[3];

@@ -4,7 +4,9 @@
  * MESP: group ESP transforms for the data plane.
  *
  * Tunnel mode with address preservation (RFC 5374 §3.1), ESP (RFC 4303) with 64-bit extended
- * sequence numbers, IV = sender ID || per-sender counter (RFC 6054), AES-GCM (RFC 4106).
+ * sequence numbers, IV = sender ID || per-sender counter (RFC 6054), and the suites of
+ * mcrypto.h: AES-GCM (RFC 4106), AES-GMAC (RFC 4543), AES-CTR (RFC 3686) or NULL (RFC 2410)
+ * with HMAC-SHA-256-128 (RFC 4868).
  *
  * An SA exists twice: the caller keeps the control record (keys as configured, names, lifetimes);
  * this library builds the compact runtime record (struct mesp_sa, opaque) that workers read.
@@ -105,11 +107,13 @@ struct mesp_sa_conf {
 	uint8_t dst[16];                /**< group address */
 	uint8_t src[16];                /**< SSM source */
 	enum mcrypto_suite suite;
-	const uint8_t *keymat;          /**< key || salt; copied into the crypto session */
+	const uint8_t *keymat;          /**< KEYMAT as mcrypto_session_create() takes it:
+					 *   key || salt || integrity key; copied into the session */
 	uint8_t keymat_len;
 	const char *engine;             /**< crypto engine name, NULL = default */
 	uint8_t sid_bits;               /**< 8, 12 or 16 (RFC 6054 §3) */
-	uint16_t nb_sids;               /**< this node's sender IDs (outbound) */
+	uint16_t nb_sids;               /**< this node's sender IDs (outbound); at most one for a
+					 *   suite without IV (NULL encryption: no SID on the wire) */
 	const uint16_t *sids;
 	uint32_t replay_window;         /**< 0 = disabled */
 	uint16_t max_senders;           /**< replay windows kept per inbound SA */

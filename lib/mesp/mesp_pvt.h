@@ -19,7 +19,8 @@ struct esp_hdr_iv {
 	uint64_t iv;
 } __rte_packed;
 
-#define ESP_HDR_IV_LEN 16u
+#define ESP_HDR_LEN 8u         /* SPI + sequence number */
+#define ESP_HDR_IV_LEN 16u     /* ... + the 8-byte IV of the counter-mode suites */
 #define ESP_TRAILER_MIN 2u     /* Pad Length + Next Header */
 #define NH_IPV4 4
 #define NH_IPV6 41
@@ -71,6 +72,7 @@ struct rx_state {
 #define SAF_ESN       0x04
 #define SAF_REPLAY    0x08
 #define SAF_V6        0x10
+#define SAF_ESN_IV    0x20     /* ESN, and the IV carries the 64-bit sequence number */
 
 /*
  * The runtime record. The first cache line holds everything a packet touches apart from the
@@ -94,7 +96,16 @@ struct mesp_sa {
 	uint8_t family;
 	uint8_t dir;
 	uint16_t nb_tx;             /* tx->nb (0 without tx): no load of tx's header per packet */
-	uint8_t pad[4];
+	/*
+	 * The suite's layout, so that one packet path serves every suite without a branch:
+	 * esp_len = ESP header + IV (16, or 8 for NULL encryption); iv_off = where the sender
+	 * writes the 8-byte IV word (8, or 0 for NULL: the ESP header's own place, which SPI and
+	 * sequence number then overwrite); sid_mask = which bits of the IV's top sid_bits are the
+	 * sender ID (all, or none for NULL: no IV, one sender, one replay window per SA).
+	 */
+	uint8_t esp_len;
+	uint8_t iv_off;
+	uint16_t sid_mask;
 	/* second cache line: control-plane facts kept for info and share decisions */
 	struct mcrypto_session *cs_own;
 	enum mcrypto_suite suite;

@@ -60,7 +60,7 @@ void mesp_count_drop(struct mesp_lcore *lc, struct mesp_sa *sa, enum mesp_drop r
 /* A digest of suite and keymat: lets a replace recognise unchanged keys without a key copy. */
 void mesp_conf_keyid(const struct mesp_sa_conf *conf, uint8_t out[MESP_KEYID_LEN])
 {
-	uint8_t buf[1 + MCRYPTO_MAX_KEY_LEN + MCRYPTO_SALT_LEN];
+	uint8_t buf[1 + MCRYPTO_MAX_KEYMAT_LEN];
 	size_t n = conf->keymat_len < sizeof(buf) - 1 ? conf->keymat_len : sizeof(buf) - 1;
 
 	buf[0] = (uint8_t)conf->suite;
@@ -156,8 +156,10 @@ static int check_conf(const struct mesp_sa_conf *conf)
 {
 	const struct mcrypto_suite_info *si = mcrypto_suite_info(conf->suite);
 
-	if (si == NULL || conf->keymat == NULL ||
-			conf->keymat_len != si->key_len + si->salt_len)
+	if (si == NULL || conf->keymat == NULL || conf->keymat_len != mcrypto_keymat_len(si))
+		return -EINVAL;
+	/* no IV, so no sender ID on the wire: one sender per SA (doc/wire-format.md §3) */
+	if (si->iv_len == 0 && conf->nb_sids > 1)
 		return -EINVAL;
 	if (conf->family != AF_INET && conf->family != AF_INET6)
 		return -EINVAL;
@@ -193,6 +195,7 @@ static int check_conf(const struct mesp_sa_conf *conf)
 
 int mesp_sa_create(const struct mesp_sa_conf *conf, struct mesp_sa *share, struct mesp_sa **out)
 {
+	const struct mcrypto_suite_info *si;
 	struct mesp_sa *sa;
 	int rc;
 
@@ -201,6 +204,7 @@ int mesp_sa_create(const struct mesp_sa_conf *conf, struct mesp_sa *share, struc
 		return rc;
 	if (share != NULL && !mesp_sa_same_keys(share, conf))
 		return -EINVAL;
+	si = mcrypto_suite_info(conf->suite);
 
 	sa = rte_zmalloc("mesp_sa", sizeof(*sa), RTE_CACHE_LINE_SIZE);
 	if (sa == NULL)
@@ -211,7 +215,11 @@ int mesp_sa_create(const struct mesp_sa_conf *conf, struct mesp_sa *share, struc
 	sa->dir = conf->dir;
 	sa->flags = (conf->dir & MESP_SA_OUT ? SAF_OUT : 0) | (conf->dir & MESP_SA_IN ? SAF_IN : 0) |
 		(conf->esn ? SAF_ESN : 0) | (conf->replay_window != 0 ? SAF_REPLAY : 0) |
-		(conf->family == AF_INET6 ? SAF_V6 : 0);
+		(conf->family == AF_INET6 ? SAF_V6 : 0) |
+		(conf->esn && si->iv_len != 0 ? SAF_ESN_IV : 0);
+	sa->esp_len = (uint8_t)(ESP_HDR_LEN + si->iv_len);
+	sa->iv_off = si->iv_len != 0 ? ESP_HDR_LEN : 0;
+	sa->sid_mask = si->iv_len != 0 ? (uint16_t)((1u << conf->sid_bits) - 1) : 0;
 	sa->sid_bits = conf->sid_bits;
 	sa->hdr_len = conf->family == AF_INET6 ? 40 : 20;
 	sa->ttl = conf->ttl;
@@ -222,8 +230,11 @@ int mesp_sa_create(const struct mesp_sa_conf *conf, struct mesp_sa *share, struc
 	/*
 	 * The sequence number doubles as the sender-specific IV part (RFC 6054 §3), so it must fit
 	 * in 64 - sid_bits bits; without ESN the 32-bit counter must not cycle (RFC 4303 §3.3.3).
+	 * Without an IV (NULL encryption) only ESP's own limit applies, less one so that the
+	 * sender's "last + 1" cannot wrap to 0.
 	 */
-	sa->seq_limit = (UINT64_C(1) << (64 - conf->sid_bits)) - 1;
+	sa->seq_limit = si->iv_len != 0 ? (UINT64_C(1) << (64 - conf->sid_bits)) - 1 :
+		UINT64_MAX - 1;
 	if (!conf->esn)
 		sa->seq_limit = UINT32_MAX;
 	sa->nb_sids = conf->nb_sids;
@@ -333,5 +344,5 @@ uint32_t mesp_sa_overhead(const struct mesp_sa *sa, uint32_t len)
 {
 	uint32_t ct = RTE_ALIGN_CEIL(len + ESP_TRAILER_MIN, 4u);
 
-	return sa->hdr_len + ESP_HDR_IV_LEN + (ct - len) + sa->icv_len;
+	return sa->hdr_len + sa->esp_len + (ct - len) + sa->icv_len;
 }

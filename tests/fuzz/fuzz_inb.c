@@ -2,11 +2,13 @@
 /*
  * libFuzzer harness for the inbound group ESP path (lib/mesp esp_inb.c).
  *
- * Input byte 0 picks a mode:
- *   even: the rest is an outer IP packet fed as is (header parsing, lengths, replay, ICV);
- *   odd:  the rest is the plaintext of an ESP payload (inner packet || trailer), sealed with the
- *         SA's key behind a valid outer header, so the fuzzer reaches everything after the ICV
- *         (trailer, inner header, address and ECN checks).
+ * Input byte 0 picks a mode and a suite:
+ *   bit 0 even: the rest is an outer IP packet fed as is (header parsing, lengths, replay, ICV);
+ *   bit 0 odd:  the rest is the plaintext of an ESP payload (inner packet || trailer), sealed
+ *         with the SA's key behind a valid outer header, so the fuzzer reaches everything after
+ *         the ICV (trailer, inner header, address and ECN checks);
+ *   bits 1-2: the SA's suite, aes-gcm-128, aes-gmac-128, aes-ctr-128-hmac-sha256-128 or
+ *         null-hmac-sha256-128 (with and without IV, encrypted or not).
  * Every outcome must be a counted drop or a delivered packet with consistent lengths.
  */
 #include <stdint.h>
@@ -22,15 +24,26 @@
 
 #include "mesp.h"
 
-static struct rte_mempool *pool;
-static struct mesp_sa *sa;
-static struct mcrypto_session *cs;
-static struct mesp_lcore lc;
-static uint64_t seq;
+#define NB_SUITES 4
 
-static const uint8_t keymat[20] = {
+static struct rte_mempool *pool;
+static struct mesp_sa *sa[NB_SUITES];
+static struct mcrypto_session *cs[NB_SUITES];
+static struct mesp_lcore lc;
+static uint64_t seq[NB_SUITES];
+
+static const enum mcrypto_suite suites[NB_SUITES] = {
+	MCRYPTO_SUITE_AES_GCM_128, MCRYPTO_SUITE_AES_GMAC_128,
+	MCRYPTO_SUITE_AES_CTR_128_HMAC_SHA256, MCRYPTO_SUITE_NULL_HMAC_SHA256,
+};
+
+/* KEYMAT of every suite is a prefix of this or starts at its front (mcrypto_keymat_len()) */
+static const uint8_t keymat[52] = {
 	0xfe, 0xff, 0xe9, 0x92, 0x86, 0x65, 0x73, 0x1c, 0x6d, 0x6a,
 	0x8f, 0x94, 0x67, 0x30, 0x83, 0x08, 0xca, 0xfe, 0xba, 0xbe,
+	0x01, 0x12, 0x23, 0x34, 0x45, 0x56, 0x67, 0x78, 0x89, 0x9a, 0xab, 0xbc, 0xcd, 0xde, 0xef,
+	0xf0, 0x0f, 0x1e, 0x2d, 0x3c, 0x4b, 0x5a, 0x69, 0x78, 0x87, 0x96, 0xa5, 0xb4, 0xc3, 0xd2,
+	0xe1, 0xf0,
 };
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
@@ -68,20 +81,30 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	c.max_senders = 4;
 	c.ttl = MESP_COPY;
 	c.dscp = MESP_COPY;
-	if (pool == NULL || lc.sa_ctr == NULL || mesp_sa_create(&c, NULL, &sa) != 0 ||
-			mcrypto_session_create(NULL, c.suite, keymat, sizeof(keymat), &cs) != 0)
+	if (pool == NULL || lc.sa_ctr == NULL)
 		abort();
+	for (int i = 0; i < NB_SUITES; i++) {
+		c.suite = suites[i];
+		c.keymat_len = (uint8_t)mcrypto_keymat_len(mcrypto_suite_info(c.suite));
+		if (mesp_sa_create(&c, NULL, &sa[i]) != 0 ||
+				mcrypto_session_create(NULL, c.suite, keymat, c.keymat_len,
+					&cs[i]) != 0)
+			abort();
+	}
 	return 0;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 {
 	struct rte_mbuf *m;
-	struct mesp_sa *sas[1] = { sa };
+	struct mesp_sa *sas[1];
 	uint8_t *p;
+	int k;
 
 	if (len < 1 || len > 1800)
 		return 0;
+	k = (data[0] >> 1) & (NB_SUITES - 1);
+	sas[0] = sa[k];
 	m = rte_pktmbuf_alloc(pool);
 	if (m == NULL)
 		abort();
@@ -94,31 +117,35 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 			return 0;
 		}
 	} else {
-		/* a valid outer header, ESP header and IV, then the fuzz bytes sealed with the
-		 * SA's key through our own session of the same keys */
+		/* a valid outer header, ESP header and IV (none for NULL), then the fuzz bytes
+		 * sealed with the SA's key through our own session of the same keys */
 		size_t pl = (len - 1 + 3) & ~(size_t)3;
+		uint32_t ivl = mcrypto_suite_info(suites[k])->iv_len, hdr = 20 + 8 + ivl;
 		struct rte_ipv4_hdr *ip;
 
-		p = (uint8_t *)rte_pktmbuf_append(m, (uint16_t)(20 + 16 + pl + 16));
+		p = (uint8_t *)rte_pktmbuf_append(m, (uint16_t)(hdr + pl + 16));
 		ip = (struct rte_ipv4_hdr *)p;
 		memset(ip, 0, 20);
 		ip->version_ihl = 0x45;
-		ip->total_length = rte_cpu_to_be_16((uint16_t)(20 + 16 + pl + 16));
+		ip->total_length = rte_cpu_to_be_16((uint16_t)(hdr + pl + 16));
 		ip->time_to_live = 8;
 		ip->next_proto_id = IPPROTO_ESP;
 		memcpy(&ip->src_addr, (const uint8_t[]){ 192, 0, 2, 10 }, 4);
 		memcpy(&ip->dst_addr, (const uint8_t[]){ 232, 1, 1, 1 }, 4);
-		memset(p + 20 + 16, 0, pl);
-		memcpy(p + 20 + 16, data + 1, len - 1);
-		seq++;
-		uint32_t *esp = (uint32_t *)(p + 20);
-		esp[0] = rte_cpu_to_be_32(0x1001);
-		esp[1] = rte_cpu_to_be_32((uint32_t)seq);
-		uint64_t iv = rte_cpu_to_be_64((UINT64_C(1) << 56) | seq);
-		memcpy(p + 28, &iv, 8);
-		uint32_t aad[3] = { esp[0], rte_cpu_to_be_32((uint32_t)(seq >> 32)), esp[1] };
-		cs->seal(cs, (const uint8_t *)&iv, (const uint8_t *)aad, 12, p + 36,
-				(uint32_t)pl, p + 36 + pl);
+		memset(p + hdr, 0, pl);
+		memcpy(p + hdr, data + 1, len - 1);
+		seq[k]++;
+		uint32_t spi = rte_cpu_to_be_32(0x1001), sn = rte_cpu_to_be_32((uint32_t)seq[k]);
+		memcpy(p + 20, &spi, 4);
+		memcpy(p + 24, &sn, 4);
+		if (ivl != 0) {
+			uint64_t iv = rte_cpu_to_be_64((UINT64_C(1) << 56) | seq[k]);
+			memcpy(p + 28, &iv, 8);
+		}
+		uint32_t aad[3] = { spi, rte_cpu_to_be_32((uint32_t)(seq[k] >> 32)), sn };
+		/* the session reads IV and ESP header in the packet (mcrypto_seal_t) */
+		cs[k]->seal(cs[k], p + 28, (const uint8_t *)aad, 12, p + hdr, (uint32_t)pl,
+				p + hdr + pl);
 		m->l3_len = 20;
 	}
 	uint16_t good = mesp_inb_burst(&lc, sas, &m, 1);

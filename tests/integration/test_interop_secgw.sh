@@ -14,6 +14,13 @@
 #  Both directions in three ipsec-secgw modes: legacy, librte_ipsec with a replay window, and
 #  librte_ipsec with ESN (-e; msecgw SAs with "esn": true, AES-GCM-256 one way). Counters on both
 #  sides must show every packet and no drop.
+#  (c) The other suites, both directions, on librte_ipsec with crypto_aesni_mb: aes-gmac-128
+#      (ipsec-secgw: cipher_algo null, auth_algo aes-gmac), aes-ctr-128-hmac-sha256-128
+#      (aes-128-ctr + sha256-hmac) and null-hmac-sha256-128 (null + sha256-hmac), ESN off; then
+#      with ESN (-e) the two HMAC suites, whose ESN high half both sides append after the
+#      payload (RFC 4303 §2.2.1). AES-GMAC with ESN is not compared: lib/ipsec appends the high
+#      half after the payload for GMAC as well, where RFC 4543 §3.3 puts it in the AAD after
+#      the SPI (doc/wire-format.md §4).
 set -u
 # shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -80,7 +87,7 @@ run_secgw() {
 		--log-level=pmd.net.pcap:error \
 		--vdev "net_pcap0,rx_pcap=$rx0,tx_pcap=$tx0" \
 		--vdev "net_pcap1,rx_pcap=$rx1,tx_pcap=$tx1" \
-		--vdev crypto_aesni_gcm0 \
+		--vdev "${SECGW_CDEV:-crypto_aesni_gcm0}" \
 		-- -p 0x3 -u 0x2 -P --config "(0,0,1),(1,0,1)" -f "$cfg" "$@" \
 		>"$WORK/secgw-$mode.log" 2>&1 &
 	SECGW_PID=$!
@@ -211,3 +218,99 @@ gw_checks dec-b unprotected $((NF * 3)) $?
 "${ORACLE[@]}" compare "$WORK/out-b.pcap" "$WORK/plain-b-legacy.pcap:1" \
 	"$WORK/plain-b-librte.pcap" "$WORK/plain-b-esn.pcap" --mac \
 	--what "ipsec-secgw (legacy, librte_ipsec, ESN) -> msecgw"
+
+# --- (c) the other suites ------------------------------------------------------------------
+KA=c0c1c2c3c4c5c6c7c8c9cacbcccdcecfd0d1d2d3d4d5d6d7d8d9dadbdcdddedf
+KB=0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f0
+KC=9e8d7c6b5a49382716059e8d7c6b5a49382716059e8d7c6b5a4938271605ffee
+# sx: msecgw sends, ipsec-secgw receives; sy: ipsec-secgw sends, msecgw receives; ESN off, then
+# the -e run with the HMAC suites (sxe, sye). Every sending SA has its own KEYMAT: msecgw
+# refuses two sending SAs with the same one ("one key, one sender").
+cat >"$WORK/spec-sx.json" <<EOF
+[{"name": "sx-gmac", "source": "$S", "group": "232.1.2.1", "dport": 5010, "spi": 4200,
+  "suite": "aes-gmac-128", "key": "1f2e3d4c5b6a79880f1e2d3c4b5a6978a1b2c3d4", "sid_bits": 8,
+  "sid": 0, "esn": false, "dir": "sender"},
+ {"name": "sx-ctr", "source": "$S", "group": "232.1.2.2", "dport": 5010, "spi": 4201,
+  "suite": "aes-ctr-128-hmac-sha256-128", "key": "8899aabbccddeeff0011223344556677deadbeef",
+  "auth_key": "$KA", "sid_bits": 8, "sid": 0, "esn": false, "dir": "sender"},
+ {"name": "sx-null", "source": "$S", "group": "232.1.2.3", "dport": 5010, "spi": 4202,
+  "suite": "null-hmac-sha256-128", "auth_key": "$KB", "sid": 0, "esn": false, "dir": "sender"}]
+EOF
+cat >"$WORK/spec-sy.json" <<EOF
+[{"name": "sy-gmac", "source": "$S", "group": "232.1.2.4", "dport": 5012, "spi": 4203,
+  "suite": "aes-gmac-128", "key": "5a5b5c5d5e5f60616263646566676869cafe0102", "sid_bits": 8,
+  "sid": 0, "esn": false, "dir": "receiver"},
+ {"name": "sy-ctr", "source": "$S", "group": "232.1.2.5", "dport": 5012, "spi": 4204,
+  "suite": "aes-ctr-128-hmac-sha256-128", "key": "00112233445566778899aabbccddeeff01020304",
+  "auth_key": "$KB", "sid_bits": 8, "sid": 0, "esn": false, "dir": "receiver"},
+ {"name": "sy-null", "source": "$S", "group": "232.1.2.6", "dport": 5012, "spi": 4205,
+  "suite": "null-hmac-sha256-128", "auth_key": "$KA", "sid": 0, "esn": false, "dir": "receiver"}]
+EOF
+cat >"$WORK/spec-sxe.json" <<EOF
+[{"name": "sxe-ctr", "source": "$S", "group": "232.1.2.7", "dport": 5014, "spi": 4206,
+  "suite": "aes-ctr-128-hmac-sha256-128", "key": "0123456789abcdef0123456789abcdef0a0b0c0d",
+  "auth_key": "$KA", "sid_bits": 8, "sid": 0, "esn": true, "dir": "sender"},
+ {"name": "sxe-null", "source": "$S", "group": "232.1.2.8", "dport": 5014, "spi": 4207,
+  "suite": "null-hmac-sha256-128", "auth_key": "$KC", "sid": 0, "esn": true, "dir": "sender"}]
+EOF
+cat >"$WORK/spec-sye.json" <<EOF
+[{"name": "sye-ctr", "source": "$S", "group": "232.1.2.9", "dport": 5016, "spi": 4208,
+  "suite": "aes-ctr-128-hmac-sha256-128", "key": "fedcba9876543210fedcba98765432100d0c0b0a",
+  "auth_key": "$KB", "sid_bits": 8, "sid": 0, "esn": true, "dir": "receiver"},
+ {"name": "sye-null", "source": "$S", "group": "232.1.2.10", "dport": 5016, "spi": 4209,
+  "suite": "null-hmac-sha256-128", "auth_key": "$KA", "sid": 0, "esn": true, "dir": "receiver"}]
+EOF
+"$PY" - "$WORK" <<'EOF'
+import json, sys
+w = sys.argv[1]
+for out, parts in (("spec-sxall", ("spec-sx", "spec-sxe")), ("spec-syall", ("spec-sy", "spec-sye"))):
+    spec = []
+    for f in parts:
+        spec += json.load(open("%s/%s.json" % (w, f)))
+    json.dump(spec, open("%s/%s.json" % (w, out), "w"))
+EOF
+sgens=()
+for g in sx sy sxe sye; do
+	sgens+=("gen-traffic-spec $WORK/spec-$g.json $WORK/plain-$g.pcap --count $N")
+done
+"${ORACLE[@]}" multi "${sgens[@]}" \
+	"mkconf $WORK/spec-sxall.json $WORK/conf-sx.json" \
+	"mkconf $WORK/spec-syall.json $WORK/conf-sy.json --replay-window 1024" \
+	"secgw-cfg $WORK/secgw-suites.cfg --inbound $WORK/spec-sx.json --outbound $WORK/spec-sy.json" \
+	"secgw-cfg $WORK/secgw-suites-esn.cfg --inbound $WORK/spec-sxe.json --outbound $WORK/spec-sye.json" \
+	"cat $WORK/plain-sxall.pcap $WORK/plain-sx.pcap $WORK/plain-sxe.pcap" >"$WORK/gen-s.log" 2>&1 ||
+	{ not_ok "other suites: plaintext and configurations generated"; sed 's/^/# /' "$WORK/gen-s.log" | tail -n 10; }
+NS=$((N * 3 * 3))
+NSE=$((N * 3 * 2))
+
+# msecgw encrypts all five groups in one run (one worker: each SA's frames keep their order)
+run_gw enc-sx "$WORK/conf-sx.json" "$WORK/plain-sxall.pcap" "$WORK/enc-sx-p0.pcap" \
+	"$WORK/empty.pcap" "$WORK/esp-sxall.pcap"
+gw_checks enc-sx protected $((NS + NSE)) $?
+"$PY" - "$WORK" <<'EOF'
+# split msecgw's output by SPI: the ESN run of ipsec-secgw gets only the ESN groups
+import sys
+from scapy.all import rdpcap, wrpcap
+from scapy.layers.ipsec import ESP
+w = sys.argv[1]
+pk = rdpcap(w + "/esp-sxall.pcap")
+wrpcap(w + "/esp-sx.pcap", [p for p in pk if ESP in p and p[ESP].spi in (4200, 4201, 4202)], linktype=1)
+wrpcap(w + "/esp-sxe.pcap", [p for p in pk if ESP in p and p[ESP].spi in (4206, 4207)], linktype=1)
+EOF
+
+SECGW_CDEV=crypto_aesni_mb0 run_secgw suites "$WORK/secgw-suites.cfg" "$WORK/plain-sy.pcap" \
+	"$WORK/dec-sx.pcap" "$WORK/esp-sx.pcap" "$WORK/esp-sy.pcap" "$NS" "$NS" -l -w 1024
+SECGW_CDEV=crypto_aesni_mb0 run_secgw suites-esn "$WORK/secgw-suites-esn.cfg" \
+	"$WORK/plain-sye.pcap" "$WORK/dec-sxe.pcap" "$WORK/esp-sxe.pcap" "$WORK/esp-sye.pcap" \
+	"$NSE" "$NSE" -l -w 1024 -e
+
+"${ORACLE[@]}" multi \
+	"compare $WORK/dec-sx.pcap $WORK/plain-sx.pcap --what 'msecgw -> ipsec-secgw librte_ipsec: aes-gmac-128, aes-ctr-128-hmac-sha256-128, null-hmac-sha256-128'" \
+	"compare $WORK/dec-sxe.pcap $WORK/plain-sxe.pcap --what 'msecgw -> ipsec-secgw librte_ipsec, ESN: aes-ctr-128-hmac-sha256-128, null-hmac-sha256-128'" \
+	"cat $WORK/esp-syall.pcap $WORK/esp-sy.pcap $WORK/esp-sye.pcap"
+
+run_gw dec-sy "$WORK/conf-sy.json" "$WORK/empty.pcap" "$WORK/out-sy.pcap" "$WORK/esp-syall.pcap" \
+	"$WORK/dec-sy-p1.pcap"
+gw_checks dec-sy unprotected $((NS + NSE)) $?
+"${ORACLE[@]}" compare "$WORK/out-sy.pcap" "$WORK/plain-sy.pcap" "$WORK/plain-sye.pcap" --mac \
+	--what "ipsec-secgw librte_ipsec (aes-gmac, aes-128-ctr + sha256-hmac, null + sha256-hmac; then ESN) -> msecgw"

@@ -99,6 +99,10 @@ static struct gwconf *load_config_file(const char *name)
 #define K128 "000102030405060708090a0b0c0d0e0f10111213"
 #define K256 "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f20212223"
 #define S128 "'suite': 'aes-gcm-128', 'key': '" K128 "'"
+/* a 32-byte HMAC key; starts like K128, so the "never quoted" check covers it too */
+#define KAUTH "000102030405060708090a0b0c0d0e0f000102030405060708090a0b0c0d0e0f"
+#define SUITES "\"aes-gcm-128\", \"aes-gcm-256\", \"aes-gmac-128\", \"null-hmac-sha256-128\" " \
+	"or \"aes-ctr-128-hmac-sha256-128\""
 #define S256 "'suite': 'aes-gcm-256', 'key': '" K256 "'"
 /* a sending SA, SPI 4096, and the same with extra members */
 #define SA1 "{'spi': 4096, 'direction': 'sender', " S128 ", 'sids': [0]}"
@@ -399,6 +403,48 @@ START_TEST(value_forms)
 }
 END_TEST
 
+/* Every suite loads, and "key" and "auth_key" end up as one KEYMAT: key || salt || HMAC key. */
+START_TEST(suite_keys)
+{
+	static const struct {
+		const char *json;
+		enum mcrypto_suite suite;
+		const char *keymat;
+		uint16_t nb_sids;
+	} ok[] = {
+		{ CONF1(SAK("'suite': 'aes-gmac-128', 'key': '" K128 "'")),
+			MCRYPTO_SUITE_AES_GMAC_128, K128, 1 },
+		{ CONF1("{'spi': 4096, 'direction': 'sender', 'sids': [0, 9, 200], 'suite': "
+			"'aes-ctr-128-hmac-sha256-128', 'key': '" K128 "', 'auth_key': '0x"
+			"F0E0D0C0B0A090807060504030201000F0E0D0C0B0A090807060504030201000'}"),
+			MCRYPTO_SUITE_AES_CTR_128_HMAC_SHA256, K128
+			"f0e0d0c0b0a090807060504030201000f0e0d0c0b0a090807060504030201000", 3 },
+		{ CONF1(SAK("'suite': 'null-hmac-sha256-128', 'auth_key': '" KAUTH "'")),
+			MCRYPTO_SUITE_NULL_HMAC_SHA256, KAUTH, 1 },
+		{ CONF1("{'spi': 4096, 'direction': 'receiver', 'suite': 'null-hmac-sha256-128', "
+			"'auth_key': '" KAUTH "', 'esn': false}"),
+			MCRYPTO_SUITE_NULL_HMAC_SHA256, KAUTH, 0 },
+	};
+	char err[GWCONF_ERR_MAX];
+	uint8_t k[MCRYPTO_MAX_KEYMAT_LEN];
+
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		struct gwconf *c = NULL;
+		const struct gwconf_sa *sa;
+		int n = test_hex(ok[i].keymat, k, sizeof(k));
+
+		ck_assert_msg(load(ok[i].json, &c, err) == 0, "case %zu: %s", i, err);
+		sa = &c->groups[0].sas[0];
+		ck_assert_int_eq(sa->suite, ok[i].suite);
+		ck_assert_int_eq(n, (int)mcrypto_keymat_len(mcrypto_suite_info(ok[i].suite)));
+		ck_assert_uint_eq(sa->keymat_len, (unsigned int)n);
+		ck_assert_mem_eq(sa->keymat, k, (size_t)n);
+		ck_assert_uint_eq(sa->nb_sids, ok[i].nb_sids);
+		gwconf_free(c);
+	}
+}
+END_TEST
+
 START_TEST(implicit_policies)
 {
 	char err[GWCONF_ERR_MAX];
@@ -462,7 +508,7 @@ static const struct bad_case {
 	{ CONFX("'bogus': 1"), "t.json: bogus: expected one of the keys ports, groups, policies, "
 		"control, mbufs, burst, max_sas, max_senders, got an unknown key" },
 	{ CONF1(SA1X("'kye': 1")), "t.json: groups[0].sas[0].kye: expected one of the keys spi, "
-		"direction, suite, key, sid_bits, sids, replay_window, esn, lifetime, "
+		"direction, suite, key, auth_key, sid_bits, sids, replay_window, esn, lifetime, "
 		"activation_delay_ms, deactivation_delay_ms, ttl, dscp, replaces, got an unknown "
 		"key" },
 	{ CONF1(SA1X("'op': 'add'")), "t.json: groups[0].sas[0].op: expected one of the keys" },
@@ -547,9 +593,48 @@ static const struct bad_case {
 	{ CONF1("{'spi': 4096, " S128 "}"), "t.json: groups[0].sas[0].direction: expected "
 		"\"sender\", \"receiver\" or \"symmetric\", got nothing" },
 	{ CONF1(SAK("'suite': 'aes-cbc', 'key': '" K128 "'")), "t.json: groups[0].sas[0].suite: "
-		"expected \"aes-gcm-128\" or \"aes-gcm-256\", got \"aes-cbc\"" },
+		"expected " SUITES ", got \"aes-cbc\"" },
 	{ CONF1(SAK("'key': '" K128 "'")), "t.json: groups[0].sas[0].suite: expected "
-		"\"aes-gcm-128\" or \"aes-gcm-256\", got nothing" },
+		SUITES ", got nothing" },
+
+	/* the suites besides AES-GCM: key fields per suite, one sender without IV */
+	{ CONF1(SAK("'suite': 'aes-ctr-128-hmac-sha256-128', 'key': '" K128 "'")),
+		"t.json: groups[0].sas[0].auth_key: expected a string of 64 hex digits (32-byte "
+		"HMAC-SHA-256 key), got nothing" },
+	{ CONF1(SAK("'suite': 'aes-ctr-128-hmac-sha256-128', 'key': '" K128 "', 'auth_key': '"
+		K128 "'")), "t.json: groups[0].sas[0].auth_key: expected 64 hex digits (32-byte "
+		"HMAC-SHA-256 key), got 40" },
+	{ CONF1(SAK("'suite': 'aes-ctr-128-hmac-sha256-128', 'key': '" KAUTH "', 'auth_key': '"
+		KAUTH "'")), "t.json: groups[0].sas[0].key: expected 40 hex digits (16-byte key + "
+		"4-byte nonce), got 64" },
+	{ CONF1(SAK("'suite': 'aes-ctr-128-hmac-sha256-128', 'auth_key': '" KAUTH "'")),
+		"t.json: groups[0].sas[0].key: expected a string of 40 hex digits (16-byte key + "
+		"4-byte nonce), got nothing" },
+	{ CONF1(SAK("'suite': 'aes-ctr-128-hmac-sha256-128', 'key': '" K128 "', 'auth_key': "
+		"'0x00010203040506070809x'")), "t.json: groups[0].sas[0].auth_key: expected hex "
+		"digits only, got a non-hex character at position 23" },
+	{ CONF1(SAK("'suite': 'aes-gcm-128', 'key': '" K128 "', 'auth_key': '" KAUTH "'")),
+		"t.json: groups[0].sas[0].auth_key: expected no \"auth_key\" with aes-gcm-128 "
+		"(its one \"key\" also authenticates), got a string" },
+	{ CONF1(SAK("'suite': 'aes-gmac-128', 'key': '" K256 "'")), "t.json: groups[0].sas[0]."
+		"key: expected 40 hex digits (16-byte key + 4-byte salt), got 72" },
+	{ CONF1(SAK("'suite': 'null-hmac-sha256-128', 'key': '" K128 "', 'auth_key': '" KAUTH
+		"'")), "t.json: groups[0].sas[0].key: expected no \"key\" with "
+		"null-hmac-sha256-128 (NULL encryption has no key; the HMAC key goes in "
+		"\"auth_key\"), got a string" },
+	{ CONF1(SAK("'suite': 'null-hmac-sha256-128'")), "t.json: groups[0].sas[0].auth_key: "
+		"expected a string of 64 hex digits (32-byte HMAC-SHA-256 key), got nothing" },
+	{ CONF1("{'spi': 4096, 'direction': 'sender', 'sids': [0, 1], 'suite': "
+		"'null-hmac-sha256-128', 'auth_key': '" KAUTH "'}"), "t.json: groups[0].sas[0].sids: "
+		"expected one sender ID: null-hmac-sha256-128 has no IV to carry one, so an SA has "
+		"a single sender (several senders with integrity only: aes-gmac-128), got an "
+		"array of 2" },
+	{ CONF1(SAK("'suite': 'null-hmac-sha256-128', 'auth_key': '" KAUTH "', 'sid_bits': 8")),
+		"t.json: groups[0].sas[0].sid_bits: expected no sid_bits with null-hmac-sha256-128 "
+		"(it has no IV to carry a sender ID), got 8" },
+	{ CONF1(SAK("'suite': 'null-hmac-sha256-128', 'auth_key': '" KAUTH "', 'sid_bits': "
+		"'x'")), "t.json: groups[0].sas[0].sid_bits: expected no sid_bits with "
+		"null-hmac-sha256-128 (it has no IV to carry a sender ID), got \"x\"" },
 
 	/* keys: hex, length per suite; never quoted */
 	{ CONF1(SAK("'suite': 'aes-gcm-128', 'key': '000102030405060708090a0b0c0d0e0f101112'")),
@@ -942,8 +1027,8 @@ static const struct bad_case bad_sa[] = {
 	{ "{'group': 3, 'spi': 4096, 'direction': 'receiver', " S128 "}", "sa.json: group: "
 		"expected the name of a configured group, got an integer" },
 	{ "{'op': 'add', 'group': 'g', 'spi': 4096, 'direction': 'receiver', " S128 "}",
-		"sa.json: op: expected one of the keys spi, direction, suite, key, sid_bits, sids, "
-		"replay_window, esn, lifetime, activation_delay_ms, deactivation_delay_ms, ttl, "
+		"sa.json: op: expected one of the keys spi, direction, suite, key, auth_key, "
+		"sid_bits, sids, replay_window, esn, lifetime, activation_delay_ms, deactivation_delay_ms, ttl, "
 		"dscp, replaces, group, got an unknown key" },
 	{ "{'group': 'g', 'spi': 4096, 'direction': 'receiver', 'suite': 'aes-gcm-128', 'key': "
 		"'000102030405060708090a0b0c0d0e0f101112'}", "sa.json: key: expected 40 hex digits "
@@ -1058,6 +1143,7 @@ Suite *gwconf_suite(void)
 	tc = tcase_create("semantics");
 	tcase_add_test(tc, defaults);
 	tcase_add_test(tc, value_forms);
+	tcase_add_test(tc, suite_keys);
 	tcase_add_test(tc, implicit_policies);
 	tcase_add_test(tc, port_references);
 	tcase_add_test(tc, addr_str);

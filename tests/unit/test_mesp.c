@@ -1671,6 +1671,25 @@ static void e_ok_in_only(struct mesp_sa_conf *c)
 static void e_ok_out_only(struct mesp_sa_conf *c) { c->dir = MESP_SA_OUT; c->max_senders = 0; }
 static void e_ok_max_window(struct mesp_sa_conf *c) { c->replay_window = MESP_REPLAY_MAX_WINDOW; }
 static void e_ok_sid12(struct mesp_sa_conf *c) { c->sid_bits = 12; c->sids = big_sid8; }
+static const uint8_t KNULL_E[32] = { 9 };
+static void e_null_two_sids(struct mesp_sa_conf *c)
+{
+	c->suite = MCRYPTO_SUITE_NULL_HMAC_SHA256;
+	c->keymat = KNULL_E;
+	c->keymat_len = 32;
+	c->nb_sids = 2;
+}
+static void e_ok_null_one_sid(struct mesp_sa_conf *c)
+{
+	e_null_two_sids(c);
+	c->nb_sids = 1;
+}
+static void e_null_gcm_keymat(struct mesp_sa_conf *c)
+{
+	e_ok_null_one_sid(c);
+	c->keymat = K128;
+	c->keymat_len = 20;
+}
 
 static const struct create_case create_cases[] = {
 	{ "sid_bits 0", -EINVAL, e_sid_bits0 },
@@ -1704,6 +1723,9 @@ static const struct create_case create_cases[] = {
 	{ "send only", 0, e_ok_out_only },
 	{ "largest window", 0, e_ok_max_window },
 	{ "sid 256 in 12 bits", 0, e_ok_sid12 },
+	{ "null encryption with two sender IDs", -EINVAL, e_null_two_sids },
+	{ "null encryption with one sender ID", 0, e_ok_null_one_sid },
+	{ "null encryption with a 20-byte KEYMAT", -EINVAL, e_null_gcm_keymat },
 };
 
 START_TEST(sa_create_errors)
@@ -1908,6 +1930,239 @@ START_TEST(drop_names)
 }
 END_TEST
 
+/* ------------------------------------------------------------------ other suites */
+
+static const uint8_t KGMAC[20] = {
+	0x4c, 0x80, 0xcd, 0xef, 0xbb, 0x5d, 0x10, 0xda, 0x90, 0x6a, 0xc7, 0x3c, 0x36, 0x13, 0xa6,
+	0x34, 0x22, 0x43, 0x3c, 0x64,
+};
+static uint8_t KCTR[52];
+static uint8_t KNULL[32];
+
+static const enum mcrypto_suite other_suites[] = {
+	MCRYPTO_SUITE_AES_GMAC_128, MCRYPTO_SUITE_AES_CTR_128_HMAC_SHA256,
+	MCRYPTO_SUITE_NULL_HMAC_SHA256,
+};
+
+static void conf_suite(struct mesp_sa_conf *c, uint8_t family, enum mcrypto_suite suite)
+{
+	for (unsigned int i = 0; i < sizeof(KCTR); i++)
+		KCTR[i] = (uint8_t)(0x61 + 7 * i);
+	for (unsigned int i = 0; i < sizeof(KNULL); i++)
+		KNULL[i] = (uint8_t)(0xf0 ^ (5 * i));
+	conf_init(c, family);
+	c->suite = suite;
+	switch (suite) {
+	case MCRYPTO_SUITE_AES_GMAC_128:
+		c->keymat = KGMAC;
+		c->keymat_len = sizeof(KGMAC);
+		break;
+	case MCRYPTO_SUITE_AES_CTR_128_HMAC_SHA256:
+		c->keymat = KCTR;
+		c->keymat_len = sizeof(KCTR);
+		break;
+	default:
+		c->keymat = KNULL;
+		c->keymat_len = sizeof(KNULL);
+		break;
+	}
+}
+
+/*
+ * Out and back in for each suite, both families, ESN on and off: every padding length, the
+ * sequence counter crossing 2^32 with ESN (the receiver, which never saw the sender before,
+ * learns the high half from the IV, or for NULL encryption by RFC 4303 Appendix A), the wire
+ * layout (IV or none, payload in clear or not) and the overhead. Loop index: suite * 4 +
+ * family * 2 + ESN.
+ */
+START_TEST(suite_round_trip)
+{
+	enum mcrypto_suite suite = other_suites[_i / 4];
+	const struct mcrypto_suite_info *si = mcrypto_suite_info(suite);
+	uint8_t family = (_i & 2) ? AF_INET6 : AF_INET;
+	bool esn = _i & 1;
+	uint32_t hl = hdr_len(family), esp_len = 8 + si->iv_len;
+	uint64_t first = esn ? UINT64_C(0xfffffff8) : 1000;
+	struct mesp_sa_conf c;
+	struct mesp_sa *tx, *rx;
+	struct mesp_sa_info info;
+
+	conf_suite(&c, family, suite);
+	c.esn = esn;
+	c.dir = MESP_SA_OUT;
+	c.max_senders = 0;
+	tx = sa_new(&c);
+	c.dir = MESP_SA_IN;
+	c.nb_sids = 0;
+	c.sids = NULL;
+	c.max_senders = 4;
+	rx = sa_new(&c);
+	ck_assert_int_eq(mesp_sa_set_tx_seq(tx, 0, first - 1), 0);
+	for (uint16_t plen = 0; plen < 16; plen++) {
+		uint8_t in[128];
+		uint32_t len = inner_pkt(family, in, 0, plen);
+		uint64_t seq = first + plen;
+		struct rte_mbuf *m = mbuf_from(in, len);
+		const uint8_t *o;
+
+		ck_assert_uint_eq(outb1(tx, m, 1500), 1);
+		o = rte_pktmbuf_mtod(m, const uint8_t *);
+		ck_assert_uint_eq(rte_pktmbuf_pkt_len(m), len + mesp_sa_overhead(tx, len));
+		ck_assert_uint_eq(mesp_sa_overhead(tx, len),
+				hl + esp_len + ((4 - (len + 2) % 4) % 4) + 2 + 16);
+		ck_assert_uint_eq((rte_pktmbuf_pkt_len(m) - hl - esp_len - 16) % 4, 0);
+		ck_assert_uint_eq(pkt_seq(m, hl), (uint32_t)seq);
+		if (si->iv_len != 0)
+			ck_assert_uint_eq(pkt_iv(m, hl),
+					((uint64_t)SIDS[0] << (64 - c.sid_bits)) | seq);
+		if (si->encrypts)
+			ck_assert(memcmp(o + hl + esp_len, in, len) != 0);
+		else
+			ck_assert_mem_eq(o + hl + esp_len, in, len); /* integrity only */
+		m->l3_len = (uint16_t)hl;
+		ck_assert_msg(inb1(rx, m) == 1, "%s: packet %u dropped", si->name, plen);
+		ck_assert_uint_eq(rte_pktmbuf_pkt_len(m), len);
+		ck_assert_mem_eq(rte_pktmbuf_mtod(m, uint8_t *), in, len);
+		rte_pktmbuf_free(m);
+	}
+	ck_assert_uint_eq(drops_total(), 0);
+	ck_assert_uint_eq(ctr[0].out_pkts, 16);
+	ck_assert_uint_eq(ctr[0].in_pkts, 16);
+	mesp_sa_get_info(rx, &info);
+	ck_assert_uint_eq(info.nb_senders, 1);
+	mesp_sa_get_info(tx, &info);
+	ck_assert_uint_eq(info.tx_seq_max, first + 15);
+	mesp_sa_free(tx);
+	mesp_sa_free(rx);
+}
+END_TEST
+
+/*
+ * One flipped bit in each region of a good packet (sequence number, IV, start, middle and end of
+ * the payload, padding, pad length, next header, ICV) is an ICV failure, counted as auth_fail
+ * for the SA; nothing is delivered and the good packet still goes through after. Loop index:
+ * suite * 2 + ESN.
+ */
+START_TEST(suite_tamper)
+{
+	enum mcrypto_suite suite = other_suites[_i / 2];
+	const struct mcrypto_suite_info *si = mcrypto_suite_info(suite);
+	bool esn = _i & 1;
+	uint32_t hl = 20, esp_len = 8 + si->iv_len;
+	struct mesp_sa_conf c;
+	struct mesp_sa *sa;
+	uint8_t in[128], out[256];
+	uint32_t len = inner_pkt(AF_INET, in, 0, 13), olen, n = 0;
+	struct rte_mbuf *m = mbuf_from(in, len);
+
+	conf_suite(&c, AF_INET, suite);
+	c.esn = esn;
+	sa = sa_new(&c);
+	/* with an IV the receiver learns a high half from it; NULL has Appendix A only, from 0 */
+	ck_assert_int_eq(mesp_sa_set_tx_seq(sa, 0, esn && si->iv_len != 0 ?
+			UINT64_C(0x500000006) : 41), 0);
+	ck_assert_uint_eq(outb1(sa, m, 1500), 1);
+	olen = rte_pktmbuf_pkt_len(m);
+	memcpy(out, rte_pktmbuf_mtod(m, uint8_t *), olen);
+	rte_pktmbuf_free(m);
+
+	uint32_t ct = hl + esp_len, icv = olen - 16;
+	const uint32_t offs[] = {
+		hl + 4, hl + 7,                      /* sequence number */
+		hl + 8, hl + 15,                     /* IV (first payload bytes for NULL) */
+		ct, ct + 9, ct + (icv - ct) / 2,     /* payload */
+		icv - 3, icv - 2, icv - 1,           /* padding, pad length, next header */
+		icv, icv + 15,                       /* ICV */
+	};
+	for (unsigned int i = 0; i < RTE_DIM(offs); i++) {
+		for (uint8_t bit = 0x01; bit != 0; bit <<= 3) {
+			m = mbuf_from(out, olen);
+			m->l3_len = (uint16_t)hl;
+			rte_pktmbuf_mtod(m, uint8_t *)[offs[i]] ^= bit;
+			ck_assert_msg(inb1(sa, m) == 0, "%s: offset %u bit %#x accepted", si->name,
+					offs[i], bit);
+			rte_pktmbuf_free(m);
+			n++;
+		}
+	}
+	ck_assert_uint_eq(lc.drops[MESP_DROP_AUTH_FAIL], n);
+	ck_assert_uint_eq(ctr[0].auth_fail, n);
+	ck_assert_uint_eq(drops_total(), n);
+	m = mbuf_from(out, olen);
+	m->l3_len = (uint16_t)hl;
+	ck_assert_uint_eq(inb1(sa, m), 1);
+	ck_assert_mem_eq(rte_pktmbuf_mtod(m, uint8_t *), in, len);
+	rte_pktmbuf_free(m);
+	mesp_sa_free(sa);
+}
+END_TEST
+
+/*
+ * NULL encryption: no IV, so no sender ID; the receiver keeps one window per SA whatever the
+ * packets carry where the IV would be, and replays are caught in it.
+ */
+START_TEST(null_one_window)
+{
+	struct mesp_sa_conf c;
+	struct mesp_sa *tx, *rx;
+	struct mesp_sa_info info;
+	struct rte_mbuf *keep = NULL;
+
+	conf_suite(&c, AF_INET, MCRYPTO_SUITE_NULL_HMAC_SHA256);
+	c.dir = MESP_SA_OUT;
+	tx = sa_new(&c);
+	c.dir = MESP_SA_IN;
+	c.nb_sids = 0;
+	c.sids = NULL;
+	rx = sa_new(&c);
+	for (uint16_t i = 0; i < 8; i++) {
+		uint8_t in[128];
+		/* different first payload bytes (where an IV would be) in every packet */
+		uint32_t len = inner_pkt(AF_INET, in, (uint8_t)(i << 2), (uint16_t)(3 * i));
+		struct rte_mbuf *m = mbuf_from(in, len);
+
+		ck_assert_uint_eq(outb1(tx, m, 1500), 1);
+		m->l3_len = 20;
+		if (i == 3)
+			keep = rte_pktmbuf_copy(m, pool, 0, UINT32_MAX);
+		deliver(rx, m);
+	}
+	mesp_sa_get_info(rx, &info);
+	ck_assert_uint_eq(info.nb_senders, 1);
+	ck_assert_uint_eq(info.seq_limit, UINT64_MAX - 1);
+	ck_assert_ptr_nonnull(keep);
+	keep->l3_len = 20;
+	ck_assert_uint_eq(inb1(rx, keep), 0);
+	ck_assert_uint_eq(lc.drops[MESP_DROP_REPLAY], 1);
+	rte_pktmbuf_free(keep);
+	mesp_sa_free(tx);
+	mesp_sa_free(rx);
+}
+END_TEST
+
+/*
+ * A replace that keeps the HMAC key but changes the cipher key is a new key: the key identifier
+ * covers the whole KEYMAT, integrity key included.
+ */
+START_TEST(keyid_covers_auth_key)
+{
+	struct mesp_sa_conf c, d;
+	uint8_t a[MESP_KEYID_LEN], b[MESP_KEYID_LEN], k2[52];
+
+	conf_suite(&c, AF_INET, MCRYPTO_SUITE_AES_CTR_128_HMAC_SHA256);
+	d = c;
+	memcpy(k2, KCTR, sizeof(k2));
+	k2[51] ^= 1;                    /* last byte of the HMAC key */
+	d.keymat = k2;
+	mesp_conf_keyid(&c, a);
+	mesp_conf_keyid(&d, b);
+	ck_assert(memcmp(a, b, sizeof(a)) != 0);
+	k2[51] ^= 1;
+	mesp_conf_keyid(&d, b);
+	ck_assert_mem_eq(a, b, sizeof(a));
+}
+END_TEST
+
 Suite *mesp_suite(void);
 
 Suite *mesp_suite(void)
@@ -1961,6 +2216,15 @@ Suite *mesp_suite(void)
 	tcase_add_test(tc, sa_share_state);
 	tcase_add_test(tc, sa_info);
 	tcase_add_test(tc, drop_names);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("suites");
+	tcase_add_unchecked_fixture(tc, eal_setup, NULL);
+	tcase_add_checked_fixture(tc, ctx_setup, NULL);
+	tcase_add_loop_test(tc, suite_round_trip, 0, 4 * (int)RTE_DIM(other_suites));
+	tcase_add_loop_test(tc, suite_tamper, 0, 2 * (int)RTE_DIM(other_suites));
+	tcase_add_test(tc, null_one_window);
+	tcase_add_test(tc, keyid_covers_auth_key);
 	suite_add_tcase(s, tc);
 	return s;
 }
