@@ -944,7 +944,7 @@ static void ossl_seal(enum mcrypto_suite suite, const uint8_t *km, struct pkt *p
 		n += 8;
 		memcpy(msg + n, pkt_data(p), p->len);
 		n += p->len;
-		uint8_t none[16];
+		uint8_t none[16] = { 0 };
 
 		evp_gcm_seal(MCRYPTO_SUITE_AES_GCM_128, km, nonce, msg, (int)n, none, 0, none, icv);
 		memcpy(ct, pkt_data(p), p->len);
