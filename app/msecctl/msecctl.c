@@ -49,6 +49,10 @@ static void usage(void)
 		"                           \"group\"; \"replaces\" for make-before-break)\n"
 		"  sa replace FILE          replace the SA with the same group and SPI\n"
 		"  sa delete GROUP SPI      delete an SA\n"
+		"  clock [offset MS] [synced|unsynced]\n"
+		"                           the TESLA clock: show it, shift it by MS milliseconds\n"
+		"                           (a simulated clock for drills and tests), or force the\n"
+		"                           unsynced state (and back)\n"
 		"  -s SOCKET                control socket (default " DEFAULT_SOCKET ")\n"
 		"  -j                       print the raw JSON reply\n");
 }
@@ -108,6 +112,34 @@ static json_t *request(const char *path, json_t *req)
 	return rep;
 }
 
+/* The TESLA line of an SA: counters, drops that happened, each sender's state. */
+static void print_tesla(json_t *t)
+{
+	json_t *drops = json_object_get(t, "drops"), *senders = json_object_get(t, "senders");
+	json_t *v;
+	const char *k;
+	size_t i;
+
+	if (t == NULL)
+		return;
+	printf("  tesla: verified %lld unverified %lld held %lld (%lld bytes) beacons_sent %lld",
+			(long long)json_integer_value(json_object_get(t, "verified")),
+			(long long)json_integer_value(json_object_get(t, "unverified")),
+			(long long)json_integer_value(json_object_get(t, "held_packets")),
+			(long long)json_integer_value(json_object_get(t, "held_bytes")),
+			(long long)json_integer_value(json_object_get(t, "beacons_sent")));
+	json_object_foreach(drops, k, v)
+		if (json_integer_value(v) != 0)
+			printf(" %s=%lld", k, (long long)json_integer_value(v));
+	json_array_foreach(senders, i, v)
+		printf(" sender%zu=%s", i, json_string_value(json_object_get(v, "state")));
+	if (json_object_get(t, "commitment") != NULL)
+		printf(" chain %lld commitment %s",
+				(long long)json_integer_value(json_object_get(t, "chain")),
+				json_string_value(json_object_get(t, "commitment")));
+	putchar('\n');
+}
+
 static void print_sa_list(json_t *rep)
 {
 	json_t *sas = json_object_get(rep, "sas"), *sa;
@@ -130,6 +162,7 @@ static void print_sa_list(json_t *rep)
 				(long long)json_integer_value(json_object_get(c, "in_packets")),
 				(long long)json_integer_value(json_object_get(c, "auth_fail")),
 				(long long)json_integer_value(json_object_get(c, "replay")));
+		print_tesla(json_object_get(sa, "tesla"));
 	}
 }
 
@@ -238,6 +271,31 @@ int main(int argc, char **argv)
 					"spi", (json_int_t)spi);
 		}
 	}
+	if (strcmp(cmd, "clock") == 0) {
+		req = json_pack("{s:s}", "cmd", "clock");
+		for (int i = 1; req != NULL && i < argc; i++) {
+			char *end;
+
+			if (strcmp(argv[i], "offset") == 0 && i + 1 < argc) {
+				double ms = strtod(argv[++i], &end);
+
+				if (*end != '\0' || end == argv[i]) {
+					fprintf(stderr, "msecctl: clock offset: expected a number of "
+							"milliseconds, got \"%s\"\n", argv[i]);
+					json_decref(req);
+					return 2;
+				}
+				json_object_set_new(req, "offset_ms", json_real(ms));
+			} else if (strcmp(argv[i], "synced") == 0 ||
+					strcmp(argv[i], "unsynced") == 0) {
+				json_object_set_new(req, "unsynced",
+						json_boolean(argv[i][0] == 'u'));
+			} else {
+				json_decref(req);
+				req = NULL;
+			}
+		}
+	}
 	if (req == NULL) {
 		usage();
 		return 2;
@@ -261,6 +319,15 @@ int main(int argc, char **argv)
 		else if (strcmp(cmd, "groups") == 0)
 			json_dumpf(json_object_get(rep, "groups"), stdout, JSON_INDENT(2)),
 				putchar('\n');
+		else if (strcmp(cmd, "clock") == 0)
+			printf("now %lld ms, offset %.3f ms, %s (check %s%s)\n",
+					(long long)json_integer_value(json_object_get(rep, "now_ms")),
+					json_real_value(json_object_get(rep, "offset_ms")),
+					json_is_true(json_object_get(rep, "synced")) ? "synced" :
+					"unsynced",
+					json_string_value(json_object_get(rep, "check")) ?: "?",
+					json_is_true(json_object_get(rep, "forced_unsynced")) ?
+					", forced unsynced" : "");
 		else
 			printf("ok\n");
 	}

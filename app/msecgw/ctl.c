@@ -16,6 +16,7 @@
 
 #include <jansson.h>
 #include <openssl/crypto.h>
+#include <rte_cycles.h>
 
 #include "gw.h"
 
@@ -33,14 +34,58 @@ static const char *dir_name(uint8_t dir)
 	}
 }
 
-static json_t *sa_json(const struct gsad_sa_view *v)
+static void hex(char *out, const uint8_t *b, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		snprintf(out + 2 * i, 3, "%02x", b[i]);
+}
+
+/* TESLA state and counters of an SA (doc/tesla.md); public values only: the commitment is
+ * what receivers are configured with. */
+static json_t *tesla_json(const struct gw *gw, const struct gsad_sa_view *v)
+{
+	const struct mesp_tesla_info *t = &v->tesla;
+	json_t *o, *drops = json_object(), *senders = json_array();
+	bool synced = __atomic_load_n(&gw->clock.synced, __ATOMIC_RELAXED);
+
+	for (int r = MESP_DROP_TESLA_MALFORMED; r < MESP_DROP_MAX; r++)
+		json_object_set_new(drops, mesp_drop_name((enum mesp_drop)r), json_integer(
+				(json_int_t)v->ctr.tl_drops[r - MESP_DROP_TESLA_MALFORMED]));
+	for (uint16_t s = 0; s < t->nb_senders && s < RTE_DIM(t->rx); s++)
+		json_array_append_new(senders, json_pack("{s:i, s:s, s:o}", "index", s,
+				"state", synced && t->rx[s].synced_cfg ? "synced" : "unsynced",
+				"newest_key_index", t->rx[s].has_key ?
+				json_integer(t->rx[s].newest) : json_null()));
+	o = json_pack("{s:I, s:I, s:i, s:i, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:o}",
+			"t0_ms", (json_int_t)(t->t0_ns / 1000000),
+			"interval_us", (json_int_t)(t->interval_ns / 1000),
+			"delay", t->d, "chain_length", t->chain_length,
+			"mac", mcrypto_mac_name(t->mac) ? mcrypto_mac_name(t->mac) : "?",
+			"verified", (json_int_t)v->ctr.tl_verified,
+			"unverified", (json_int_t)v->ctr.tl_unverified,
+			"beacons_sent", (json_int_t)v->ctr.tl_beacons_tx,
+			"held_packets", (json_int_t)v->ctr.tl_held,
+			"held_bytes", (json_int_t)v->ctr.tl_held_bytes,
+			"store_bytes", (json_int_t)t->store_bytes,
+			"drops", drops, "senders", senders);
+	if (t->sends) {
+		char c[2 * 32 + 1];
+
+		hex(c, t->tx_commitment, sizeof(t->tx_commitment));
+		json_object_set_new(o, "chain", json_integer(t->tx_chain));
+		json_object_set_new(o, "commitment", json_string(c));
+	}
+	return o;
+}
+
+static json_t *sa_json(const struct gw *gw, const struct gsad_sa_view *v)
 {
 	const struct mcrypto_suite_info *si = mcrypto_suite_info(v->info.suite);
 	static const char *const match[] = { "default", "spi", "spi-dst", "spi-dst-src" };
 	char spi[16];
 
 	snprintf(spi, sizeof(spi), "0x%08x", v->info.spi);
-	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:b, s:I, s:i, s:i, s:I, s:I,"
+	json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:b, s:I, s:i, s:i, s:I, s:I,"
 			" s:I, s:I, s:b, s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}}",
 			"group", v->group, "spi", spi, "direction", dir_name(v->info.dir),
 			"suite", si ? si->name : "?", "state", v->state, "origin", v->origin,
@@ -62,6 +107,10 @@ static json_t *sa_json(const struct gsad_sa_view *v)
 			"replay", (json_int_t)v->ctr.replay,
 			"other_drops", (json_int_t)v->ctr.other_drops,
 			"replay_disabled", (json_int_t)v->ctr.replay_disabled);
+
+	if (o != NULL && (v->tesla.sends || v->tesla.receives))
+		json_object_set_new(o, "tesla", tesla_json(gw, v));
+	return o;
 }
 
 static json_t *totals_json(const struct gw_totals *t)
@@ -100,7 +149,7 @@ static json_t *cmd_sa_list(struct gw *gw)
 	struct gsad_sa_view v;
 
 	for (uint32_t i = 0; gsad_sa_view(gw->db, i, &v) == 0; i++)
-		json_array_append_new(a, sa_json(&v));
+		json_array_append_new(a, sa_json(gw, &v));
 	return json_pack("{s:b, s:o}", "ok", 1, "sas", a);
 }
 
@@ -191,6 +240,38 @@ static json_t *cmd_sa_delete(struct gw *gw, json_t *req)
 	return json_pack("{s:b}", "ok", 1);
 }
 
+/*
+ * The TESLA clock: shown, and for tests and drills shifted (a simulated clock) or forced
+ * unsynced. {"cmd":"clock"[, "offset_ms": number][, "unsynced": bool]}
+ */
+static json_t *cmd_clock(struct gw *gw, json_t *req)
+{
+	json_t *off = json_object_get(req, "offset_ms"), *uns = json_object_get(req, "unsynced");
+	struct gw_clock *c = &gw->clock;
+
+	if (off != NULL) {
+		double ms = json_number_value(off);
+
+		if (!json_is_number(off) || ms < -1e9 || ms > 1e9)
+			return err_reply("clock: \"offset_ms\": expected a number of milliseconds "
+					"within +-1e9");
+		__atomic_store_n(&c->offset_ns, (int64_t)(ms * 1e6), __ATOMIC_RELAXED);
+		GW_LOG(WARNING, "TESLA clock offset set to %.3f ms by msecctl\n", ms);
+	}
+	if (uns != NULL) {
+		if (!json_is_boolean(uns))
+			return err_reply("clock: \"unsynced\": expected true or false");
+		c->force_unsynced = json_is_true(uns);
+		gw_clock_update(gw);
+	}
+	return json_pack("{s:b, s:I, s:f, s:b, s:b, s:s}", "ok", 1,
+			"now_ms", (json_int_t)(gw_clock_ns(gw) / 1000000),
+			"offset_ms", (double)__atomic_load_n(&c->offset_ns, __ATOMIC_RELAXED) / 1e6,
+			"synced", __atomic_load_n(&c->synced, __ATOMIC_RELAXED),
+			"forced_unsynced", c->force_unsynced,
+			"check", gw->conf->clock_check ? "adjtimex" : "none");
+}
+
 static json_t *dispatch(struct gw *gw, json_t *req)
 {
 	const char *cmd = json_string_value(json_object_get(req, "cmd"));
@@ -213,9 +294,11 @@ static json_t *dispatch(struct gw *gw, json_t *req)
 		r = cmd_sa_change(gw, "replace", req);
 	else if (strcmp(cmd, "sa-delete") == 0)
 		r = cmd_sa_delete(gw, req);
+	else if (strcmp(cmd, "clock") == 0)
+		r = cmd_clock(gw, req);
 	else
 		r = err_reply("unknown command (ping, stats, groups, sa-list, sa-add, sa-replace, "
-				"sa-delete)");
+				"sa-delete, clock)");
 	pthread_mutex_unlock(&gw->lock);
 	return r;
 }

@@ -63,6 +63,13 @@ struct gw_worker {
 	struct rte_mbuf *txb[GWCONF_MAX_PORTS][GW_TXBUF];
 } __rte_cache_aligned;
 
+/* The TESLA clock (clock.c). */
+struct gw_clock {
+	int64_t offset_ns;                /* added to every reading (msecctl clock offset) */
+	bool synced;                      /* the local clock is within its error budget */
+	bool force_unsynced;              /* msecctl clock unsynced */
+};
+
 struct gw {
 	struct gwconf *conf;
 	struct gsad *db;
@@ -80,6 +87,8 @@ struct gw {
 	int ctl_fd;
 	uint32_t idle_exit_ms;
 	bool quiet;
+	struct gw_clock clock;
+	bool tesla_err;                   /* the last TESLA tick failed (logged once) */
 };
 
 /* port.c */
@@ -87,6 +96,8 @@ int gw_ports_init(struct gw *gw);
 void gw_ports_fini(struct gw *gw);
 
 /* worker.c */
+/* set a worker's mesp context up for TESLA (index, pool, delivery of released packets) */
+void gw_worker_prepare(struct gw_worker *w);
 int gw_worker_main(void *arg);
 /*
  * One RX burst from gw port `pidx`, run to completion into the worker's TX buffers (w->txb,
@@ -95,12 +106,21 @@ int gw_worker_main(void *arg);
 void gw_worker_rx(struct gw_worker *w, const struct gsad_snap *snap, uint16_t pidx,
 		struct rte_mbuf **pkts, uint16_t n, uint64_t now);
 
+/* clock.c */
+void gw_clock_init(struct gw *gw);
+/* control thread, every loop: re-check the sync state */
+void gw_clock_update(struct gw *gw);
+/* the TESLA clock now, Unix ns */
+uint64_t gw_clock_ns(const struct gw *gw);
+
 /* sadb.c: the one path from configuration objects to the data plane */
 int gw_sa_params(const struct gw *gw, const struct gwconf_sa *cs, uint32_t group,
 		const char *origin, struct gsad_sa_params *p);
 int gw_install_config(struct gw *gw, char *err, size_t errlen);
 int gw_sa_apply(struct gw *gw, const char *op, const struct gwconf_sa *cs, int group,
 		const char *origin, char *err, size_t errlen);
+/* control thread, every loop: TESLA key material for the coming intervals (gsad_tesla_tick) */
+void gw_tesla_tick(struct gw *gw);
 
 /* ctl.c */
 int gw_ctl_open(struct gw *gw);

@@ -244,6 +244,7 @@ static int gw_setup(struct gw *gw)
 	rc = gw_ports_init(gw);
 	if (rc != 0)
 		return rc;
+	gw_clock_init(gw);
 	rc = gw_install_config(gw, err, sizeof(err));
 	if (rc != 0) {
 		GW_LOG(ERR, "%s\n", err);
@@ -270,8 +271,10 @@ static void control_loop(struct gw *gw, const struct opts *o)
 		uint64_t now;
 
 		gw_ctl_poll(gw, 10);
+		gw_clock_update(gw);
 		pthread_mutex_lock(&gw->lock);
 		gsad_tick(gw->db);
+		gw_tesla_tick(gw);
 		pthread_mutex_unlock(&gw->lock);
 		now = rte_get_tsc_cycles();
 		if (o->idle_exit_ms != 0) {

@@ -7,6 +7,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
+#include <rte_cycles.h>
+
 #include "gw.h"
 
 static const char *gsad_err(int rc)
@@ -68,13 +71,66 @@ int gw_sa_params(const struct gw *gw, const struct gwconf_sa *cs, uint32_t group
 	return 0;
 }
 
+/* The TESLA part of an SA, pointing into the configuration object (used only during the call). */
+struct tesla_buf {
+	struct mesp_tesla_conf tc;
+	struct mesp_tesla_sender_conf snd[GWCONF_TESLA_MAX_SENDERS];
+};
+
+static void tesla_conf(const struct gw *gw, const struct gwconf_sa *cs, struct tesla_buf *b)
+{
+	const struct gwconf_tesla *t = &cs->tl;
+
+	memset(b, 0, sizeof(*b));
+	b->tc.t0_ns = t->t0_ns;
+	b->tc.interval_ns = t->interval_ns;
+	b->tc.d = t->d;
+	b->tc.chain_length = t->chain_length;
+	b->tc.max_walk = t->max_walk;
+	b->tc.newkcc = t->newkcc;
+	b->tc.lastkey = t->lastkey;
+	b->tc.mac = t->mac;
+	b->tc.chain_key = t->has_chain_key ? t->chain_key : NULL;
+	b->tc.nb_senders = t->nb_senders;
+	b->tc.senders = b->snd;
+	b->tc.bucket_bytes = t->bucket_bytes;
+	b->tc.bucket_packets = t->bucket_packets;
+	b->tc.copy_max = t->copy_max;
+	b->tc.fail_open = t->fail_open;
+	b->tc.nb_workers = gw->nb_workers;
+	for (uint16_t s = 0; s < t->nb_senders; s++) {
+		b->snd[s].nb_sids = t->senders[s].nb_sids;
+		b->snd[s].sids = t->senders[s].sids;
+		b->snd[s].chain = t->senders[s].chain;
+		b->snd[s].commitment = t->senders[s].commitment;
+		b->snd[s].has_clock_bound = t->senders[s].has_clock_bound;
+		b->snd[s].clock_bound_ns = t->senders[s].clock_bound_ns;
+	}
+}
+
+void gw_tesla_tick(struct gw *gw)
+{
+	int rc = gsad_tesla_tick(gw->db, gw_clock_ns(gw));
+
+	/* once per failure streak: the workers count every packet it costs (tesla_no_key) */
+	if (rc != 0 && !gw->tesla_err)
+		GW_LOG(ERR, "TESLA key preparation failed: %s; packets on the SA are dropped "
+				"as tesla_no_key\n", strerror(-rc));
+	gw->tesla_err = rc != 0;
+}
+
 int gw_sa_apply(struct gw *gw, const char *op, const struct gwconf_sa *cs, int group,
 		const char *origin, char *err, size_t errlen)
 {
 	struct gsad_sa_params p;
+	struct tesla_buf tb;
 	int rc;
 
 	rc = gw_sa_params(gw, cs, (uint32_t)group, origin, &p);
+	if (rc == 0 && cs->tesla) {
+		tesla_conf(gw, cs, &tb);
+		p.sa.tesla = &tb.tc;
+	}
 	if (rc == -ERANGE) {
 		snprintf(err, errlen, "SA 0x%08x sends but has %u sender IDs for %u workers: "
 				"give one SID per worker in \"sids\"", cs->spi, cs->nb_sids,
@@ -87,10 +143,14 @@ int gw_sa_apply(struct gw *gw, const char *op, const struct gwconf_sa *cs, int g
 		rc = gsad_sa_replace(gw->db, &p);
 	else
 		rc = -EINVAL;
+	if (cs->tesla)
+		OPENSSL_cleanse(&tb, sizeof(tb));
 	if (rc != 0) {
 		snprintf(err, errlen, "SA 0x%08x: %s", cs->spi, gsad_err(rc));
 		return rc;
 	}
+	/* the new SA's first intervals of TESLA keys before the workers can see it */
+	gw_tesla_tick(gw);
 	rc = gsad_commit(gw->db);
 	if (rc != 0)
 		snprintf(err, errlen, "SA 0x%08x: publish failed: %s", cs->spi, gsad_err(rc));

@@ -485,17 +485,72 @@ void gw_worker_rx(struct gw_worker *w, const struct gsad_snap *snap, uint16_t pi
 		from_unprotected(w, snap, pidx, pkts, n, now);
 }
 
+/* mesp_lcore.deliver: a packet the TESLA store verified and released, data at the inner IP
+ * header, m->port its protected port. */
+static void tesla_deliver(void *arg, struct rte_mbuf *m)
+{
+	struct gw_worker *w = arg;
+	uint16_t p = m->port;
+
+	if (unlikely(p >= w->gw->nb_ports || push_l2(&w->gw->port[p], m) != 0)) {
+		drop(w, m, MESP_DROP_NO_ROOM);
+		return;
+	}
+	w->st.unprotect++;
+	/* a released interval can be many packets: flush rather than overflow */
+	if (w->txn[p] == GW_TXBUF)
+		tx_flush(w);
+	tx_put(w, p, m);
+}
+
+/* TESLA housekeeping, a few times per millisecond: key beacons due on the SAs we send on,
+ * expiry of held packets whose key never came. */
+static void tesla_house(struct gw_worker *w, const struct gsad_snap *snap)
+{
+	const struct gsad_tesla_sa *t;
+	uint32_t n;
+
+	t = gsad_snap_tesla(snap, &n);
+	for (uint32_t k = 0; k < n; k++) {
+		const struct gw_port *port = &w->gw->port[t[k].out_port];
+		struct rte_mbuf *b[2];
+		uint16_t nb;
+
+		mesp_tesla_poll(&w->lc, t[k].sa);
+		if (port->role != GWCONF_ROLE_UNPROTECTED)
+			continue;
+		nb = mesp_tesla_beacons(&w->lc, t[k].sa, w->gw->pool, b);
+		for (uint16_t j = 0; j < nb; j++) {
+			if (push_l2(port, b[j]) != 0) {
+				drop(w, b[j], MESP_DROP_NO_ROOM);
+				continue;
+			}
+			tx_put(w, t[k].out_port, b[j]);
+		}
+	}
+	tx_flush(w);
+}
+
+void gw_worker_prepare(struct gw_worker *w)
+{
+	w->lc.idx = w->idx;
+	w->lc.pool = w->gw->pool;
+	w->lc.deliver = tesla_deliver;
+	w->lc.deliver_arg = w;
+}
+
 int gw_worker_main(void *arg)
 {
 	struct gw_worker *w = arg;
 	struct gw *gw = w->gw;
 	struct rte_mbuf *pkts[MESP_MAX_BURST];
-
+	uint64_t house_every = rte_get_tsc_hz() / 4000, next_house = 0;
 	uint32_t drain = 0;
 
 	/* the job manager of the cipher + MAC suites, before the loop: no allocation per packet
 	 * (a failure here only means the first such packet tries again) */
 	(void)mcrypto_thread_init();
+	gw_worker_prepare(w);
 	rte_rcu_qsbr_thread_register(gw->qsv, w->idx);
 	rte_rcu_qsbr_thread_online(gw->qsv, w->idx);
 	for (;;) {
@@ -503,6 +558,20 @@ int gw_worker_main(void *arg)
 		const struct gsad_snap *snap = gsad_snap_get(gw->db);
 		uint64_t now = rte_rdtsc();
 		uint32_t got = 0;
+
+		uint32_t nb_tesla;
+
+		/* TESLA SAs need the time: per loop for beacons and expiry, per burst below */
+		(void)gsad_snap_tesla(snap, &nb_tesla);
+		if (nb_tesla != 0) {
+			w->lc.now_ns = gw_clock_ns(gw);
+			w->lc.clock_synced = __atomic_load_n(&gw->clock.synced,
+					__ATOMIC_RELAXED);
+			if (now >= next_house) {
+				tesla_house(w, snap);
+				next_house = now + house_every;
+			}
+		}
 
 		/* on stop, drain: keep going while the RX queues still hold packets, bounded so
 		 * that a port under full load cannot hold the shutdown */
@@ -517,6 +586,9 @@ int gw_worker_main(void *arg)
 				continue;
 			w->st.rx += n;
 			got += n;
+			/* arrival time for the safe-packet test: as close to the RX as it gets */
+			if (nb_tesla != 0)
+				w->lc.now_ns = gw_clock_ns(gw);
 			gw_worker_rx(w, snap, rq->port, pkts, n, now);
 			tx_flush(w);
 		}

@@ -171,3 +171,85 @@ void mcrypto_session_free(struct mcrypto_session *s)
 	OPENSSL_cleanse(s, offsetof(struct mcrypto_session, ctx) + s->ctx_size);
 	free(s);
 }
+
+/* ------------------------------------------------------------------ TESLA MACs */
+
+/* doc/wire-format.md §7.4; the names are those of the configuration ("mac"). */
+static const char *const mac_names[MCRYPTO_MAC_MAX] = {
+	[MCRYPTO_MAC_HMAC_SHA256_128] = "hmac-sha256-128",
+	[MCRYPTO_MAC_AES_GMAC_128] = "aes-gmac-128",
+};
+
+const char *mcrypto_mac_name(enum mcrypto_mac alg)
+{
+	if ((unsigned int)alg >= MCRYPTO_MAC_MAX)
+		return NULL;
+	return mac_names[alg];
+}
+
+enum mcrypto_mac mcrypto_mac_by_name(const char *name)
+{
+	if (name == NULL)
+		return MCRYPTO_MAC_NONE;
+	for (unsigned int i = 0; i < MCRYPTO_MAC_MAX; i++)
+		if (mac_names[i] != NULL && strcmp(mac_names[i], name) == 0)
+			return (enum mcrypto_mac)i;
+	return MCRYPTO_MAC_NONE;
+}
+
+/*
+ * k is cleared before anything else, so a failed call leaves no key from an earlier interval
+ * in it and k->mac is NULL (mcrypto_mac_verify() refuses such a key).
+ */
+int mcrypto_mac_key_init(const char *engine, enum mcrypto_mac alg,
+		const uint8_t key[MCRYPTO_MAC_KEY_LEN], struct mcrypto_mac_key *k)
+{
+	const struct mcrypto_engine *eng;
+	int rc;
+
+	if (k == NULL)
+		return -EINVAL;
+	memset(k, 0, sizeof(*k));
+	if (mcrypto_mac_name(alg) == NULL || key == NULL)
+		return -EINVAL;
+	eng = engine_by_name(engine);
+	if (eng == NULL || eng->mac_init == NULL)
+		return -ENOTSUP;
+	rc = eng->mac_init(k, alg, key);
+	if (rc == 0 && k->mac == NULL)
+		rc = -EIO;
+	if (rc != 0) {
+		mcrypto_mac_key_wipe(k);
+		return rc;
+	}
+	k->alg = alg;
+	return 0;
+}
+
+void mcrypto_mac_key_wipe(struct mcrypto_mac_key *k)
+{
+	if (k != NULL)
+		OPENSSL_cleanse(k, sizeof(*k));
+}
+
+/*
+ * The computed tag starts as the complement of the received one: should an engine ever return
+ * 0 without writing it (a library that refuses a parameter silently), the comparison fails.
+ * The right MAC for forged data would be a forgery: it does not stay on the stack.
+ */
+int mcrypto_mac_verify(const struct mcrypto_mac_key *k, const uint8_t *nonce,
+		const uint8_t *data, size_t len, const uint8_t *mac)
+{
+	uint8_t tag[MCRYPTO_MAC_LEN];
+	int rc;
+
+	if (k == NULL || k->mac == NULL || mac == NULL)
+		return -EINVAL;
+	for (size_t i = 0; i < sizeof(tag); i++)
+		tag[i] = (uint8_t)~mac[i];
+	rc = mcrypto_mac(k, nonce, data, len, tag);
+	if (rc == 0 && CRYPTO_memcmp(tag, mac, sizeof(tag)) != 0)
+		rc = -EBADMSG;
+	OPENSSL_cleanse(tag, sizeof(tag));
+	return rc;
+}

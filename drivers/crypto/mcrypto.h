@@ -172,6 +172,84 @@ void mcrypto_session_free(struct mcrypto_session *s);
  */
 int mcrypto_thread_init(void);
 
+/* ------------------------------------------------------------------ TESLA MACs */
+
+/**
+ * MAC functions for TESLA source authentication (doc/wire-format.md §7.4). The values are the
+ * MAC ids of our wire profile and of the configuration; they are never sent in a packet.
+ */
+enum mcrypto_mac {
+	MCRYPTO_MAC_NONE = 0,
+	MCRYPTO_MAC_HMAC_SHA256_128 = 1, /**< HMAC-SHA-256 (RFC 2104) under the 32-byte key, the
+					  *   leftmost 16 bytes (RFC 5776 §1.3.1); no nonce */
+	MCRYPTO_MAC_AES_GMAC_128 = 2,    /**< AES-128-GCM (SP 800-38D) under the key's first 16
+					  *   bytes, 12-byte nonce, AAD = the data, empty
+					  *   plaintext: the full 16-byte tag */
+	MCRYPTO_MAC_MAX
+};
+
+#define MCRYPTO_MAC_KEY_LEN 32    /**< bytes of a MAC key as given (K'_i) */
+#define MCRYPTO_MAC_LEN 16        /**< bytes of a MAC */
+#define MCRYPTO_MAC_NONCE_LEN 12  /**< bytes of the AES-GMAC nonce */
+#define MCRYPTO_MAC_CTX_SIZE 1024 /**< bytes of engine key schedule in a MAC key */
+
+struct mcrypto_mac_key;
+
+/**
+ * Compute a MAC over `len` bytes at `data` into `out` (MCRYPTO_MAC_LEN bytes). `nonce`
+ * (MCRYPTO_MAC_NONCE_LEN bytes) is read by AES-GMAC only and may be NULL for HMAC. `data` may
+ * be NULL when `len` is 0.
+ * @return 0, or -EINVAL (NULL nonce for GMAC, NULL data with a length), -EIO.
+ */
+typedef int (*mcrypto_mac_t)(const struct mcrypto_mac_key *k, const uint8_t *nonce,
+		const uint8_t *data, size_t len, uint8_t *out);
+
+/**
+ * An expanded MAC key, held by value (no allocation: a worker sets one up per TESLA interval).
+ * For HMAC the inner and outer hash states (and the key, for an empty message), for AES-GMAC
+ * the AES key schedule and GHASH powers. Wipe with mcrypto_mac_key_wipe().
+ */
+struct mcrypto_mac_key {
+	mcrypto_mac_t mac;
+	const void *engine;
+	enum mcrypto_mac alg;
+	uint8_t ctx[MCRYPTO_MAC_CTX_SIZE] __attribute__((aligned(64)));
+} __attribute__((aligned(64)));
+
+/**
+ * Expand a 32-byte key for `alg` into `k`. Any thread; no allocation except the engine's
+ * per-thread state on a thread's first HMAC (mcrypto_thread_init() avoids even that).
+ * On failure `k` is left wiped (all zero, no key from a previous use) and must not be used.
+ * @param engine "ipsec_mb" or NULL for the default.
+ * @return 0, -EINVAL (alg, NULL key or k), -ENOTSUP (engine), -EIO.
+ */
+int mcrypto_mac_key_init(const char *engine, enum mcrypto_mac alg,
+		const uint8_t key[MCRYPTO_MAC_KEY_LEN], struct mcrypto_mac_key *k);
+
+/** Wipe an expanded MAC key (NULL is allowed). */
+void mcrypto_mac_key_wipe(struct mcrypto_mac_key *k);
+
+/** Compute a MAC with an expanded key, see mcrypto_mac_t. */
+static inline int mcrypto_mac(const struct mcrypto_mac_key *k, const uint8_t *nonce,
+		const uint8_t *data, size_t len, uint8_t *out)
+{
+	return k->mac(k, nonce, data, len, out);
+}
+
+/**
+ * Check a MAC in constant time (the comparison does not depend on where bytes differ).
+ * @return 0 when it matches, -EBADMSG when not, another negative errno when it could not be
+ *   computed (-EINVAL: NULL k, mac, or a wiped or failed key, and as mcrypto_mac_t).
+ */
+int mcrypto_mac_verify(const struct mcrypto_mac_key *k, const uint8_t *nonce,
+		const uint8_t *data, size_t len, const uint8_t *mac);
+
+/** Configuration name of a MAC ("hmac-sha256-128", "aes-gmac-128"), NULL if unknown. */
+const char *mcrypto_mac_name(enum mcrypto_mac alg);
+
+/** MAC by configuration name; MCRYPTO_MAC_NONE when unknown. */
+enum mcrypto_mac mcrypto_mac_by_name(const char *name);
+
 /** Name of the engine used when none is given. */
 const char *mcrypto_default_engine(void);
 
@@ -194,6 +272,12 @@ struct mcrypto_engine {
 			const uint8_t *auth_key, size_t auth_key_len);
 	/** Per-thread preparation (mcrypto_thread_init()); NULL when the engine needs none. */
 	int (*thread_init)(void);
+	/**
+	 * Expand `key` for `alg` into k->ctx and set k->mac and k->engine (mcrypto_mac_key_init()
+	 * has checked alg and cleared k). NULL when the engine offers no TESLA MACs.
+	 */
+	int (*mac_init)(struct mcrypto_mac_key *k, enum mcrypto_mac alg,
+			const uint8_t key[MCRYPTO_MAC_KEY_LEN]);
 };
 
 /** @internal The Intel IPsec-MB engine ("ipsec_mb"). */

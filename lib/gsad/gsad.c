@@ -78,6 +78,8 @@ struct gsad_snap {
 	struct pol_ent *pol;
 	struct pol_rule *rule;
 	struct gsad_group_rt *grp;
+	uint32_t nb_tl;
+	struct gsad_tesla_sa *tl;       /* SAs with TESLA: beacons and store expiry */
 };
 
 /* ------------------------------------------------------------------ control records */
@@ -663,15 +665,17 @@ static int pol_idx_cmp_family_dst(const struct pol_rec *a, const struct pol_rec 
 
 static struct gsad_snap *snap_build(struct gsad *db)
 {
-	uint32_t nb_in = 0, nb_dst = 0;
+	uint32_t nb_in = 0, nb_dst = 0, nb_tl = 0;
 	uint32_t in_slots, pol_slots;
 	size_t sz;
 	struct gsad_snap *s;
 	uint8_t *m;
 
 	for (uint32_t i = 0; i < db->p.max_sas; i++)
-		if (db->sa[i].state == SLOT_USED && (db->sa[i].dir & MESP_SA_IN))
-			nb_in++;
+		if (db->sa[i].state == SLOT_USED) {
+			nb_in += (db->sa[i].dir & MESP_SA_IN) != 0;
+			nb_tl += mesp_sa_has_tesla(db->sa[i].rt);
+		}
 	nb_dst = db->nb_pol;        /* upper bound of distinct destinations */
 	in_slots = pow2_at_least(nb_in);
 	pol_slots = pow2_at_least(nb_dst);
@@ -685,6 +689,8 @@ static struct gsad_snap *snap_build(struct gsad *db)
 	sz += RTE_ALIGN_CEIL(pol_slots * sizeof(struct pol_ent), RTE_CACHE_LINE_SIZE);
 	size_t off_rule = sz;
 	sz += RTE_ALIGN_CEIL((db->nb_pol + 1) * sizeof(struct pol_rule), RTE_CACHE_LINE_SIZE);
+	size_t off_tl = sz;
+	sz += RTE_ALIGN_CEIL((nb_tl + 1) * sizeof(struct gsad_tesla_sa), RTE_CACHE_LINE_SIZE);
 	size_t off_grp = sz;
 	sz += (db->nb_grp + 1) * sizeof(struct gsad_group_rt);
 
@@ -701,6 +707,16 @@ static struct gsad_snap *snap_build(struct gsad *db)
 	s->pol = (struct pol_ent *)(m + off_pol);
 	s->rule = (struct pol_rule *)(m + off_rule);
 	s->grp = (struct gsad_group_rt *)(m + off_grp);
+	s->tl = (struct gsad_tesla_sa *)(m + off_tl);
+	for (uint32_t i = 0; i < db->p.max_sas; i++) {
+		const struct sa_rec *r = &db->sa[i];
+
+		if (r->state != SLOT_USED || !mesp_sa_has_tesla(r->rt))
+			continue;
+		s->tl[s->nb_tl].sa = r->rt;
+		s->tl[s->nb_tl].out_port = db->grp[r->group].p.unprot_port;
+		s->nb_tl++;
+	}
 
 	/* groups: live outbound SAs, newest activation first */
 	for (uint32_t i = 0; i < db->p.max_sas; i++) {
@@ -1099,6 +1115,29 @@ void gsad_outb_lookup_bulk(const struct gsad_snap *s, const struct gsad_outb_key
 	}
 }
 
+const struct gsad_tesla_sa *gsad_snap_tesla(const struct gsad_snap *s, uint32_t *n)
+{
+	*n = s->nb_tl;
+	return s->tl;
+}
+
+int gsad_tesla_tick(struct gsad *db, uint64_t now_ns)
+{
+	int err = 0;
+
+	for (uint32_t i = 0; i < db->p.max_sas; i++) {
+		const struct sa_rec *r = &db->sa[i];
+
+		if (r->state == SLOT_USED && mesp_sa_has_tesla(r->rt)) {
+			int rc = mesp_tesla_tick(r->rt, now_ns);
+
+			if (rc != 0 && err == 0)
+				err = rc;
+		}
+	}
+	return err;
+}
+
 bool gsad_is_protected(const struct gsad_snap *s, uint8_t family, const uint8_t *dst,
 		const uint8_t *src)
 {
@@ -1164,6 +1203,7 @@ int gsad_sa_view(const struct gsad *db, uint32_t idx, struct gsad_sa_view *v)
 		snprintf(v->group, sizeof(v->group), "%s", db->grp[r->group].p.name);
 		v->group_id = r->group;
 		mesp_sa_get_info(r->rt, &v->info);
+		mesp_tesla_get_info(r->rt, &v->tesla);
 		v->origin = r->origin;
 		v->state = match_state(r, now);
 		v->match = r->match;

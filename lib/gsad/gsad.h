@@ -225,6 +225,7 @@ struct gsad_sa_view {
 	int64_t expires_in_ms;          /**< -1 = never */
 	bool soft_expired;
 	struct mesp_sa_ctr ctr;         /**< summed over workers */
+	struct mesp_tesla_info tesla;   /**< TESLA state (all zero without TESLA) */
 };
 
 /** Number of staged SAs. */
@@ -261,5 +262,25 @@ void gsad_memory(const struct gsad *db, struct gsad_mem *m);
 
 /** Generation counter of the published snapshot (increments per commit). */
 uint64_t gsad_generation(const struct gsad *db);
+
+/* ------------------------------------------------------------------ TESLA */
+
+/** A TESLA SA of a snapshot and the port its beacons leave by. */
+struct gsad_tesla_sa {
+	struct mesp_sa *sa;
+	uint16_t out_port;
+};
+
+/**
+ * Worker: the snapshot's SAs that carry TESLA (for key beacons, mesp_tesla_beacons(), and
+ * store expiry, mesp_tesla_poll()).
+ */
+const struct gsad_tesla_sa *gsad_snap_tesla(const struct gsad_snap *s, uint32_t *n);
+
+/**
+ * Control thread, a few times per TESLA interval: mesp_tesla_tick() for every TESLA SA.
+ * @return 0, or the first error (the others were still ticked).
+ */
+int gsad_tesla_tick(struct gsad *db, uint64_t now_ns);
 
 #endif /* GSAD_H */

@@ -7,10 +7,11 @@
  * names, "replaces") only once everything they point at has been parsed. Every error is one line
  * naming the file, the JSON path and what was expected; doc/configuration.md lists them.
  *
- * Secrets: key strings are decoded straight into gwconf_sa.keymat. The file buffer and every
- * string of the jansson tree are wiped before they are freed, and every error path frees the
- * partial result through gwconf_free(), which wipes the SAs. Messages never quote a key: a bad
- * hex digit is reported by its position.
+ * Secrets: key strings are decoded straight into gwconf_sa.keymat and gwconf_tesla.chain_key.
+ * The file buffer and every string of the jansson tree are wiped before they are freed, and
+ * every error path frees the partial result through gwconf_free(), which wipes the SAs (or, for
+ * an msecctl SA file, wipes the one SA). Messages never quote a key: a bad hex digit is reported
+ * by its position.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -27,6 +28,7 @@
 #include <openssl/crypto.h>
 
 #include "gwconf.h"
+#include "tesla.h"
 
 #define JPATH_MAX 160                   /* longest JSON path shown in a message */
 #define SHOW_MAX 40                     /* longest piece of a JSON string quoted in a message */
@@ -44,6 +46,18 @@
 #define DEFAULT_REPLAY_WINDOW 1024
 #define MAX_REPLAY_WINDOW 65536         /* MESP_REPLAY_MAX_WINDOW */
 #define IPV6_MIN_MTU 1280               /* RFC 8200 section 5 */
+#define NS_PER_MS UINT64_C(1000000)
+
+#define TESLA_SUFFIX "+tesla"
+#define TESLA_INTERVAL_MS_MAX 60000
+#define TESLA_CHAIN_MIN (TESLA_D_MIN + 2)  /* d + one last-key and one commitment interval */
+#define TESLA_CHAIN_MAX (1u << 24)
+#define TESLA_DEFAULT_CHAIN 360000      /* one hour at 10 ms */
+#define TESLA_DEFAULT_WINDOW 500        /* max_walk and commitment_window: 5 s at 10 ms */
+#define TESLA_DEFAULT_BUCKET_BYTES (1u << 20)
+#define TESLA_DEFAULT_BUCKET_PACKETS 4096
+#define TESLA_DEFAULT_COPY_MAX 512
+#define CLOCK_DEFAULT_MAX_ERROR_MS 10
 
 /* Parsing state: where messages go and what they call the input. */
 struct ctx {
@@ -83,10 +97,24 @@ static const struct name_val directions[] = {
 	{ NULL, 0 },
 };
 
+static const struct name_val clock_checks[] = {
+	{ "adjtimex", 1 },
+	{ "none", 0 },
+	{ NULL, 0 },
+};
+
+static const struct name_val fail_modes[] = {
+	{ "close", 0 },
+	{ "open", 1 },
+	{ NULL, 0 },
+};
+
 static const char *const root_keys[] = {
-	"ports", "groups", "policies", "control", "mbufs", "burst", "max_sas", "max_senders", NULL
+	"ports", "groups", "policies", "control", "clock", "mbufs", "burst", "max_sas",
+	"max_senders", NULL
 };
 static const char *const control_keys[] = { "socket", NULL };
+static const char *const clock_keys[] = { "check", "max_error_ms", NULL };
 static const char *const port_keys[] = {
 	"name", "device", "role", "queues", "mtu", "rx_desc", "tx_desc", "default", "promiscuous",
 	NULL
@@ -96,7 +124,16 @@ static const char *const group_keys[] = {
 };
 static const char *const sa_keys[] = {
 	"spi", "direction", "suite", "key", "auth_key", "sid_bits", "sids", "replay_window", "esn",
-	"lifetime", "activation_delay_ms", "deactivation_delay_ms", "ttl", "dscp", "replaces", NULL
+	"lifetime", "activation_delay_ms", "deactivation_delay_ms", "ttl", "dscp", "replaces",
+	"tesla", NULL
+};
+static const char *const tesla_keys[] = {
+	"t0_ms", "interval_ms", "delay", "chain_length", "mac", "max_walk", "commitment_window",
+	"last_key_window", "chain_key", "senders", "bucket_bytes", "bucket_packets", "copy_max",
+	"fail", NULL
+};
+static const char *const tesla_sender_keys[] = {
+	"sids", "chain", "commitment", "clock_bound_ms", NULL
 };
 static const char *const lifetime_keys[] = {
 	"soft_seconds", "hard_seconds", "soft_bytes", "hard_bytes", NULL
@@ -609,17 +646,32 @@ static int get_keys(struct ctx *c, json_t *o, const char *parent,
 	return 0;
 }
 
-static int get_suite(struct ctx *c, const json_t *v, const char *path, enum mcrypto_suite *out)
+/*
+ * "<suite>" or "<suite>+tesla" (doc/wire-format.md section 7): TESLA rides on any suite, so the
+ * suffix is split off and the rest must be a suite of its own.
+ */
+static int get_suite(struct ctx *c, const json_t *v, const char *path, enum mcrypto_suite *out,
+		bool *tesla)
 {
-	char list[160];
+	const size_t sfx = sizeof(TESLA_SUFFIX) - 1;
+	char list[160], base[64];
 	size_t n = 0;
 	int s;
 
-	if (v != NULL && json_is_string(v)) {
-		*out = mcrypto_suite_by_name(json_string_value(v));
+	*tesla = false;
+	if (v != NULL && json_is_string(v) && json_string_length(v) < sizeof(base)) {
+		n = json_string_length(v);
+		memcpy(base, json_string_value(v), n + 1);
+		if (n > sfx && strcmp(base + n - sfx, TESLA_SUFFIX) == 0) {
+			base[n - sfx] = '\0';
+			*tesla = true;
+		}
+		*out = mcrypto_suite_by_name(base);
 		if (*out != MCRYPTO_SUITE_NONE && mcrypto_suite_info(*out) != NULL)
 			return 0;
+		*tesla = false;
 	}
+	n = 0;
 	list[0] = '\0';
 	for (s = MCRYPTO_SUITE_NONE + 1; s < MCRYPTO_SUITE_MAX && n < sizeof(list); s++) {
 		const struct mcrypto_suite_info *si = mcrypto_suite_info((enum mcrypto_suite)s);
@@ -629,7 +681,8 @@ static int get_suite(struct ctx *c, const json_t *v, const char *path, enum mcry
 					n == 0 ? "" : s + 1 == MCRYPTO_SUITE_MAX ? " or " : ", ",
 					si->name);
 	}
-	return fail(c, path, "expected %s, got %s", list, v == NULL ? "nothing" : quote(c, v));
+	return fail(c, path, "expected %s, each optionally followed by \"" TESLA_SUFFIX "\", "
+			"got %s", list, v == NULL ? "nothing" : quote(c, v));
 }
 
 /* ------------------------------------------------------------------ SAs */
@@ -723,6 +776,467 @@ static int get_lifetime(struct ctx *c, json_t *o, const char *parent, struct gwc
 	return 0;
 }
 
+/* ------------------------------------------------------------------ TESLA */
+
+/* A required integer member in lo..hi. */
+static int req_uint(struct ctx *c, json_t *o, const char *parent, const char *key, uint64_t lo,
+		uint64_t hi, uint64_t *out)
+{
+	char path[JPATH_MAX];
+	json_t *v = json_object_get(o, key);
+
+	jkey(path, parent, key);
+	if (v == NULL)
+		return fail(c, path, "expected an integer in %" PRIu64 "..%" PRIu64 ", got nothing",
+				lo, hi);
+	return get_uint(c, v, path, lo, hi, out);
+}
+
+/* The lib/tesla parameters an SA's values stand for, with the clock bound d_t. */
+static void tesla_params_of(const struct gwconf_tesla *tl, int64_t d_t, struct tesla_params *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->t0 = tl->t0_ns;
+	p->t_int = tl->interval_ns;
+	p->d_t = d_t;
+	p->n = tl->chain_length - 1;
+	p->d = tl->d;
+	p->max_walk = tl->max_walk;
+}
+
+/*
+ * Report what tesla_params_check() refused, at the key that holds the value, in lib/tesla's own
+ * words: the rules live there and nowhere else. `dt_path` and `dt_got` name the clock bound.
+ */
+static int tesla_param_fail(struct ctx *c, const char *tpath, enum tesla_param_error why,
+		const struct gwconf_tesla *tl, const char *dt_path, const char *dt_got)
+{
+	const char *rule = tesla_param_strerror(why);
+	uint64_t ms = tl->interval_ns / NS_PER_MS;
+	char kp[JPATH_MAX];
+
+	switch (why) {
+	case TESLA_PARAM_T_INT:
+		return fail(c, jkey(kp, tpath, "interval_ms"), "expected at least 1, got %" PRIu64
+				" (%s)", ms, rule);
+	case TESLA_PARAM_D_SMALL:
+	case TESLA_PARAM_D_LARGE:
+		return fail(c, jkey(kp, tpath, "delay"), "expected an integer in %d..%d, got %u "
+				"(%s)", TESLA_D_MIN, TESLA_D_MAX, tl->d, rule);
+	case TESLA_PARAM_N:
+	case TESLA_PARAM_D_N:
+		return fail(c, jkey(kp, tpath, "chain_length"), "expected more than delay (%u) "
+				"keys, got %u (%s)", tl->d, tl->chain_length, rule);
+	case TESLA_PARAM_WALK:
+		return fail(c, jkey(kp, tpath, "max_walk"), "expected at least 1, got %u (%s)",
+				tl->max_walk, rule);
+	case TESLA_PARAM_D_T:
+		return fail(c, dt_path, "expected a number of milliseconds below delay * "
+				"interval_ms = %" PRIu64 ", got %s (%s)", tl->d * ms, dt_got, rule);
+	default:
+		return fail(c, tpath, "expected parameters lib/tesla accepts, got some it refuses "
+				"(%s)", rule);
+	}
+}
+
+static int get_mac(struct ctx *c, json_t *t, const char *tpath,
+		const struct mcrypto_suite_info *si, struct gwconf_tesla *tl)
+{
+	const char *gmac = mcrypto_mac_name(MCRYPTO_MAC_AES_GMAC_128);
+	json_t *v = json_object_get(t, "mac");
+	char path[JPATH_MAX], list[96];
+	enum mcrypto_mac m;
+	size_t n = 0;
+
+	tl->mac = MCRYPTO_MAC_HMAC_SHA256_128;
+	if (v == NULL)
+		return 0;
+	jkey(path, tpath, "mac");
+	m = json_is_string(v) ? mcrypto_mac_by_name(json_string_value(v)) : MCRYPTO_MAC_NONE;
+	if (m <= MCRYPTO_MAC_NONE || m >= MCRYPTO_MAC_MAX) {
+		list[0] = '\0';
+		for (int i = MCRYPTO_MAC_NONE + 1; i < MCRYPTO_MAC_MAX && n < sizeof(list); i++)
+			n += (size_t)snprintf(list + n, sizeof(list) - n, "%s\"%s\"",
+					n == 0 ? "" : i + 1 == MCRYPTO_MAC_MAX ? " or " : ", ",
+					mcrypto_mac_name((enum mcrypto_mac)i));
+		return fail(c, path, "expected %s, got %s", list, quote(c, v));
+	}
+	/* the GMAC nonce is i || IV (doc/wire-format.md section 7.4): no IV, no GMAC */
+	if (m == MCRYPTO_MAC_AES_GMAC_128 && si->iv_len == 0)
+		return fail(c, path, "expected \"%s\" with %s (%s takes its nonce from the IV, "
+				"which %s does not have), got \"%s\"",
+				mcrypto_mac_name(MCRYPTO_MAC_HMAC_SHA256_128), si->name,
+				gmac != NULL ? gmac : "?", si->name, gmac != NULL ? gmac : "?");
+	tl->mac = m;
+	return 0;
+}
+
+/*
+ * The per-receiver clock bound D_t of one sender: a JSON number of milliseconds, fractions and
+ * negative values allowed (doc/tesla.md, "D_t, the clock bound"). The upper limit is
+ * tesla_params_check()'s. At or below -d * T_int the receiver's clock would always run d
+ * intervals or more ahead of the sender's; no deployment needs that, so it is taken for a
+ * mistake (a sign error, seconds for milliseconds).
+ */
+static int get_clock_bound(struct ctx *c, json_t *o, const char *spath, const char *tpath,
+		const struct gwconf_tesla *tl, struct gwconf_tesla_sender *s)
+{
+	/* a sane bound for the conversion to ns; anything this large fails the checks anyway */
+	const double lim_ms = 1e12;
+	json_t *v = json_object_get(o, "clock_bound_ms");
+	uint64_t span = (uint64_t)tl->d * tl->interval_ns;
+	char path[JPATH_MAX], got[48];
+	struct tesla_params p;
+	enum tesla_param_error why;
+	double ms, ns;
+
+	if (v == NULL)
+		return 0;
+	jkey(path, spath, "clock_bound_ms");
+	if (!json_is_number(v))
+		return fail(c, path, "expected a number of milliseconds (D_t), got %s",
+				quote(c, v));
+	ms = json_number_value(v);
+	if (json_is_integer(v))
+		snprintf(got, sizeof(got), "%" PRId64, (int64_t)json_integer_value(v));
+	else
+		snprintf(got, sizeof(got), "%.15g", ms);
+	if (ms >= lim_ms) {
+		s->clock_bound_ns = INT64_MAX;
+	} else if (ms <= -lim_ms) {
+		s->clock_bound_ns = INT64_MIN;
+	} else {
+		/*
+		 * To the nearest ns. Times are whole ns, so dropping a fraction below one half
+		 * leaves every floor((t + D_t - T_0) / T_int) as it was, and rounding up only
+		 * makes the bound safer; it also absorbs the binary error of ms * 10^6.
+		 */
+		ns = ms * (double)NS_PER_MS;
+		s->clock_bound_ns = (int64_t)(ns < 0 ? ns - 0.5 : ns + 0.5);
+	}
+	if (s->clock_bound_ns <= -(int64_t)span)
+		return fail(c, path, "expected a number of milliseconds above -(delay * "
+				"interval_ms) = -%" PRIu64 ", got %s (D_t <= -d * T_int: the "
+				"receiver's clock would run d intervals or more ahead of the "
+				"sender's)", span / NS_PER_MS, got);
+	tesla_params_of(tl, s->clock_bound_ns, &p);
+	if (tesla_params_check(&p, &why) != 0)
+		return tesla_param_fail(c, tpath, why, tl, path, got);
+	s->has_clock_bound = true;
+	return 0;
+}
+
+/* Where sender ID `sid` was seen before among the SA's TESLA senders, for messages. */
+static bool sid_seen(const struct gwconf_tesla *tl, uint16_t k, size_t i, uint16_t sid,
+		char *where, size_t len)
+{
+	for (uint16_t j = 0; j <= k; j++) {
+		const struct gwconf_tesla_sender *o = &tl->senders[j];
+		size_t n = j == k ? i : o->nb_sids;
+
+		for (size_t m = 0; m < n; m++) {
+			if (o->sids[m] != sid)
+				continue;
+			if (j == k)
+				snprintf(where, len, "sids[%zu]", m);
+			else
+				snprintf(where, len, "senders[%u].sids[%zu]", j, m);
+			return true;
+		}
+	}
+	return false;
+}
+
+/*
+ * Sender IDs of one TESLA sender: a receiver finds a packet's chain by the SID in its IV
+ * (doc/wire-format.md section 7.6 step 8), so a SID belongs to one sender only. Without an IV
+ * there is one sender and its SID is 0 by convention.
+ */
+static int get_tesla_sids(struct ctx *c, json_t *o, const char *spath,
+		const struct gwconf_sa *sa, const struct mcrypto_suite_info *si,
+		struct gwconf_tesla *tl, uint16_t k)
+{
+	struct gwconf_tesla_sender *s = &tl->senders[k];
+	uint64_t max = (UINT64_C(1) << sa->sid_bits) - 1;
+	char path[JPATH_MAX], ep[JPATH_MAX], where[48];
+	json_t *v = json_object_get(o, "sids"), *e;
+	size_t i;
+
+	jkey(path, spath, "sids");
+	if (si->iv_len == 0) {
+		if (v != NULL && json_is_array(v) && json_array_size(v) == 1 &&
+				json_is_integer(json_array_get(v, 0)) &&
+				json_integer_value(json_array_get(v, 0)) == 0) {
+			s->sids[0] = 0;
+			s->nb_sids = 1;
+			return 0;
+		}
+		return fail(c, path, "expected [0]: %s has no IV to carry a sender ID, so the "
+				"SA's single sender is sender 0, got %s", si->name,
+				v == NULL ? "nothing" : jtype(v));
+	}
+	if (v == NULL || !json_is_array(v) || json_array_size(v) == 0 ||
+			json_array_size(v) > GWCONF_MAX_SIDS) {
+		char got[32];
+
+		if (v != NULL && json_is_array(v))
+			snprintf(got, sizeof(got), "an array of %zu", json_array_size(v));
+		return fail(c, path, "expected an array of 1..%d sender IDs (those this sender "
+				"sends with), got %s", GWCONF_MAX_SIDS,
+				v == NULL ? "nothing" : json_is_array(v) ? got : jtype(v));
+	}
+	json_array_foreach(v, i, e) {
+		jidx(ep, path, i);
+		if (!json_is_integer(e) || json_integer_value(e) < 0 ||
+				(uint64_t)json_integer_value(e) > max) {
+			if (json_is_integer(e))
+				return fail(c, ep, "expected a sender ID in 0..%" PRIu64
+						" (sid_bits %u), got %" PRId64, max,
+						sa->sid_bits, (int64_t)json_integer_value(e));
+			return fail(c, ep, "expected a sender ID in 0..%" PRIu64 " (sid_bits %u), "
+					"got %s", max, sa->sid_bits, quote(c, e));
+		}
+		s->sids[i] = (uint16_t)json_integer_value(e);
+		if (sid_seen(tl, k, i, s->sids[i], where, sizeof(where)))
+			return fail(c, ep, "expected sender IDs unique among the SA's TESLA "
+					"senders, got %u again (also %s)", s->sids[i], where);
+	}
+	s->nb_sids = (uint16_t)i;
+	return 0;
+}
+
+/* One sender a receiving SA verifies ("tesla.senders[k]"). */
+static int get_tesla_sender(struct ctx *c, json_t *o, const char *spath, const char *tpath,
+		const struct gwconf_sa *sa, const struct mcrypto_suite_info *si,
+		struct gwconf_tesla *tl, uint16_t k)
+{
+	struct gwconf_tesla_sender *s = &tl->senders[k];
+	/* chain c starts at index c * chain_length, which must fit 32 bits (tesla_rx_create) */
+	json_int_t max_chain = UINT32_MAX / tl->chain_length;
+	char path[JPATH_MAX], got[32];
+	json_t *v;
+	int rc;
+
+	rc = need_object(c, o, spath);
+	if (rc == 0)
+		rc = check_keys(c, o, spath, tesla_sender_keys, NULL);
+	if (rc == 0)
+		rc = get_tesla_sids(c, o, spath, sa, si, tl, k);
+	if (rc != 0)
+		return rc;
+	v = json_object_get(o, "chain");
+	if (v != NULL) {
+		if (!json_is_integer(v) || json_integer_value(v) < 0 ||
+				json_integer_value(v) > max_chain) {
+			if (json_is_integer(v))
+				snprintf(got, sizeof(got), "%" PRId64,
+						(int64_t)json_integer_value(v));
+			return fail(c, jkey(path, spath, "chain"), "expected a chain index in "
+					"0..%" PRId64 " (its first interval, chain * "
+					"chain_length, must fit 32 bits), got %s",
+					(int64_t)max_chain, json_is_integer(v) ? got : quote(c, v));
+		}
+		s->chain = (uint32_t)json_integer_value(v);
+	}
+	rc = get_hex_key(c, json_object_get(o, "commitment"), jkey(path, spath, "commitment"),
+			GWCONF_TESLA_KEY_LEN, "32-byte commitment F(K_0) of the chain",
+			s->commitment);
+	if (rc == 0)
+		rc = get_clock_bound(c, o, spath, tpath, tl, s);
+	return rc;
+}
+
+static int get_tesla_senders(struct ctx *c, json_t *t, const char *tpath,
+		const struct gwconf_sa *sa, const struct mcrypto_suite_info *si,
+		struct gwconf_tesla *tl)
+{
+	char path[JPATH_MAX], sp[JPATH_MAX], got[32];
+	json_t *v = json_object_get(t, "senders"), *e;
+	size_t k;
+	int rc;
+
+	jkey(path, tpath, "senders");
+	if (!(sa->dir & GWCONF_DIR_RECEIVER)) {
+		if (v != NULL)
+			return fail(c, path, "expected no senders on a \"sender\" SA (only an SA "
+					"that receives verifies other senders' chains), got %s",
+					jtype(v));
+		return 0;
+	}
+	if (v != NULL && json_is_array(v))
+		snprintf(got, sizeof(got), "an array of %zu", json_array_size(v));
+	if (v == NULL || !json_is_array(v) || json_array_size(v) == 0 ||
+			json_array_size(v) > GWCONF_TESLA_MAX_SENDERS)
+		return fail(c, path, "expected an array of 1..%d TESLA senders (whose chains a "
+				"\"%s\" SA verifies), got %s", GWCONF_TESLA_MAX_SENDERS,
+				dir_name(sa->dir), v == NULL ? "nothing" :
+				json_is_array(v) ? got : jtype(v));
+	/* no IV: receivers cannot tell senders apart, as for "sids" */
+	if (si->iv_len == 0 && json_array_size(v) > 1)
+		return fail(c, path, "expected one sender: %s has no IV to carry a sender ID, so "
+				"an SA has a single sender, got %s", si->name, got);
+	json_array_foreach(v, k, e) {
+		rc = get_tesla_sender(c, e, jidx(sp, path, k), tpath, sa, si, tl, (uint16_t)k);
+		if (rc != 0)
+			return rc;
+		tl->nb_senders = (uint16_t)(k + 1);
+	}
+	return 0;
+}
+
+/*
+ * RFC 5776 section 3.1.2: the last commitment_window intervals of a chain announce the next
+ * chain, and last_key_window intervals after the chain's last key is disclosed repeat it, so
+ * d + last_key_window + commitment_window <= N + 1. Blame the last window given explicitly.
+ */
+static int tesla_windows_fit(struct ctx *c, json_t *t, const char *tpath,
+		const struct gwconf_tesla *tl)
+{
+	uint64_t sum = (uint64_t)tl->d + tl->lastkey + tl->newkcc;
+	const char *key = "chain_length";
+	char path[JPATH_MAX];
+
+	if (sum <= tl->chain_length)
+		return 0;
+	if (json_object_get(t, "commitment_window") != NULL)
+		key = "commitment_window";
+	else if (json_object_get(t, "last_key_window") != NULL)
+		key = "last_key_window";
+	return fail(c, jkey(path, tpath, key), "expected delay + last_key_window + "
+			"commitment_window <= chain_length (RFC 5776), got %u + %u + %u = %" PRIu64
+			" > %u", tl->d, tl->lastkey, tl->newkcc, sum, tl->chain_length);
+}
+
+/*
+ * The "tesla" object of an SA whose suite ends in "+tesla" (doc/tesla.md, "Parameters and how
+ * to choose them"). Validate, then interpret: every value is range-checked first, then the
+ * combination goes through tesla_params_check(), the rule book the data plane uses too.
+ */
+static int get_tesla(struct ctx *c, json_t *o, const char *parent,
+		const struct mcrypto_suite_info *si, struct gwconf_sa *sa)
+{
+	struct gwconf_tesla *tl = &sa->tl;
+	char path[JPATH_MAX], kp[JPATH_MAX];
+	json_t *t = json_object_get(o, "tesla"), *v;
+	enum tesla_param_error why;
+	struct tesla_params p;
+	uint64_t u, room;
+	int rc, val = 0;
+
+	jkey(path, parent, "tesla");
+	if (!sa->tesla) {
+		if (t != NULL)
+			return fail(c, path, "expected no \"tesla\" object with suite \"%s\" (add "
+					"\"" TESLA_SUFFIX "\" to the suite to use TESLA: \"%s"
+					TESLA_SUFFIX "\"), got %s", si->name, si->name, jtype(t));
+		return 0;
+	}
+	if (t == NULL)
+		return fail(c, path, "expected an object with the TESLA parameters of suite \"%s"
+				TESLA_SUFFIX "\", got nothing", si->name);
+	rc = need_object(c, t, path);
+	if (rc == 0)
+		rc = check_keys(c, t, path, tesla_keys, NULL);
+	/* T_0 is kept in ns: the largest t0_ms whose ns still fit 64 bits */
+	if (rc == 0)
+		rc = req_uint(c, t, path, "t0_ms", 0, UINT64_MAX / NS_PER_MS, &u);
+	if (rc != 0)
+		return rc;
+	tl->t0_ns = u * NS_PER_MS;
+	rc = req_uint(c, t, path, "interval_ms", 1, TESLA_INTERVAL_MS_MAX, &u);
+	if (rc != 0)
+		return rc;
+	tl->interval_ns = u * NS_PER_MS;
+	rc = opt_uint(c, t, path, "delay", TESLA_D_MIN, TESLA_D_MAX, TESLA_D_MIN, &u);
+	if (rc != 0)
+		return rc;
+	tl->d = (uint32_t)u;
+	rc = opt_uint(c, t, path, "chain_length", TESLA_CHAIN_MIN, TESLA_CHAIN_MAX,
+			TESLA_DEFAULT_CHAIN, &u);
+	if (rc != 0)
+		return rc;
+	tl->chain_length = (uint32_t)u;
+	rc = get_mac(c, t, path, si, tl);
+	if (rc == 0)
+		rc = opt_uint(c, t, path, "max_walk", 1, tl->chain_length,
+				tl->chain_length < TESLA_DEFAULT_WINDOW ? tl->chain_length :
+				TESLA_DEFAULT_WINDOW, &u);
+	if (rc != 0)
+		return rc;
+	tl->max_walk = (uint32_t)u;
+	rc = opt_uint(c, t, path, "last_key_window", 1, tl->chain_length, tl->d, &u);
+	if (rc != 0)
+		return rc;
+	tl->lastkey = (uint32_t)u;
+	/* what is left of the chain, at most 500 and at least 1 (the window rule then decides) */
+	room = (uint64_t)tl->d + tl->lastkey < tl->chain_length ?
+		tl->chain_length - tl->d - tl->lastkey : 1;
+	rc = opt_uint(c, t, path, "commitment_window", 1, tl->chain_length,
+			room < TESLA_DEFAULT_WINDOW ? room : TESLA_DEFAULT_WINDOW, &u);
+	if (rc != 0)
+		return rc;
+	tl->newkcc = (uint32_t)u;
+	tesla_params_of(tl, 0, &p);
+	if (tesla_params_check(&p, &why) != 0)
+		return tesla_param_fail(c, path, why, tl, path, "0");
+	rc = tesla_windows_fit(c, t, path, tl);
+	if (rc != 0)
+		return rc;
+
+	/* the sender's secret: decoded in place, wiped with the SA, never quoted */
+	v = json_object_get(t, "chain_key");
+	if (v != NULL) {
+		jkey(kp, path, "chain_key");
+		if (!(sa->dir & GWCONF_DIR_SENDER))
+			return fail(c, kp, "expected no chain_key on a \"receiver\" SA (it is the "
+					"secret of a sending SA), got %s", jtype(v));
+		rc = get_hex_key(c, v, kp, GWCONF_TESLA_KEY_LEN, "32-byte key K_N of chain 0",
+				tl->chain_key);
+		if (rc != 0)
+			return rc;
+		tl->has_chain_key = true;
+	}
+	rc = get_tesla_senders(c, t, path, sa, si, tl);
+	if (rc == 0)
+		rc = opt_uint(c, t, path, "bucket_bytes", 4096, UINT64_C(1) << 30,
+				TESLA_DEFAULT_BUCKET_BYTES, &u);
+	if (rc != 0)
+		return rc;
+	tl->bucket_bytes = (uint32_t)u;
+	rc = opt_uint(c, t, path, "bucket_packets", 16, UINT64_C(1) << 22,
+			TESLA_DEFAULT_BUCKET_PACKETS, &u);
+	if (rc != 0)
+		return rc;
+	tl->bucket_packets = (uint32_t)u;
+	rc = opt_uint(c, t, path, "copy_max", 0, 2048, TESLA_DEFAULT_COPY_MAX, &u);
+	if (rc != 0)
+		return rc;
+	tl->copy_max = (uint32_t)u;
+	rc = get_enum(c, t, path, "fail", fail_modes, false, &val);
+	if (rc != 0)
+		return rc;
+	tl->fail_open = val != 0;
+	return 0;
+}
+
+/*
+ * A TESLA SA that sends needs an SSM group: its key beacons carry no inner packet whose
+ * addresses the outer header could copy, so they are sent from the group's source to its
+ * address (doc/wire-format.md section 7.5).
+ */
+static int tesla_needs_source(struct ctx *c, const char *sa_path, const struct gwconf_sa *sa,
+		const struct gwconf_group *g)
+{
+	char path[JPATH_MAX];
+
+	if (!sa->tesla || !(sa->dir & GWCONF_DIR_SENDER) || g->source.family != 0)
+		return 0;
+	return fail(c, jkey(path, sa_path, "tesla"), "expected a sending TESLA SA only in a "
+			"group with a \"source\" (key beacons have no inner packet to copy "
+			"addresses from and are sent from the group's source), got one in group "
+			"\"%s\", which has none", g->name);
+}
+
 /*
  * One SA object: groups[i].sas[j], or the top level of an msecctl SA file (extra = "group").
  * Cross references to other SAs ("replaces", duplicate SPIs) are the caller's.
@@ -747,7 +1261,8 @@ static int parse_sa(struct ctx *c, json_t *o, const char *path, const char *extr
 	if (rc != 0)
 		return rc;
 	sa->dir = (enum gwconf_dir)dir;
-	rc = get_suite(c, json_object_get(o, "suite"), jkey(kp, path, "suite"), &sa->suite);
+	rc = get_suite(c, json_object_get(o, "suite"), jkey(kp, path, "suite"), &sa->suite,
+			&sa->tesla);
 	if (rc != 0)
 		return rc;
 	si = mcrypto_suite_info(sa->suite);
@@ -838,7 +1353,7 @@ static int parse_sa(struct ctx *c, json_t *o, const char *path, const char *extr
 	if (sa->has_replaces && sa->deactivation_delay_ms < sa->activation_delay_ms)
 		return fail(c, kp, "expected at least activation_delay_ms (%u), got %u",
 				sa->activation_delay_ms, sa->deactivation_delay_ms);
-	return 0;
+	return get_tesla(c, o, path, si, sa);
 }
 
 /* ------------------------------------------------------------------ ports */
@@ -1043,6 +1558,8 @@ static int parse_group(struct ctx *c, json_t *o, const char *path, const struct 
 
 		jidx(sp, kp, j);
 		rc = parse_sa(c, v, sp, NULL, sa);
+		if (rc == 0)
+			rc = tesla_needs_source(c, sp, sa, g);
 		if (rc != 0)
 			return rc;
 		/* RFC 4301 section 4.1: within one group the SPI alone tells SAs apart */
@@ -1351,6 +1868,36 @@ static int parse_control(struct ctx *c, json_t *root, struct gwconf *conf)
 	return 0;
 }
 
+/*
+ * The receivers' own clock (doc/tesla.md, "Clock and sync states"): TESLA senders count as
+ * synced only while the kernel reports the clock disciplined within max_error_ms, unless the
+ * check is off. The defaults hold without the object too.
+ */
+static int parse_clock(struct ctx *c, json_t *root, struct gwconf *conf)
+{
+	json_t *o = json_object_get(root, "clock");
+	int rc, val = 1;
+	uint64_t u;
+
+	conf->clock_check = true;
+	conf->clock_max_error_ms = CLOCK_DEFAULT_MAX_ERROR_MS;
+	if (o == NULL)
+		return 0;
+	rc = need_object(c, o, "clock");
+	if (rc == 0)
+		rc = check_keys(c, o, "clock", clock_keys, NULL);
+	if (rc == 0)
+		rc = get_enum(c, o, "clock", "check", clock_checks, false, &val);
+	if (rc == 0)
+		rc = opt_uint(c, o, "clock", "max_error_ms", 1, 10000, CLOCK_DEFAULT_MAX_ERROR_MS,
+				&u);
+	if (rc != 0)
+		return rc;
+	conf->clock_check = val != 0;
+	conf->clock_max_error_ms = (uint32_t)u;
+	return 0;
+}
+
 static int parse_root(struct ctx *c, json_t *root, struct gwconf *conf)
 {
 	uint64_t u, total = 0;
@@ -1362,6 +1909,8 @@ static int parse_root(struct ctx *c, json_t *root, struct gwconf *conf)
 	rc = check_keys(c, root, "", root_keys, NULL);
 	if (rc == 0)
 		rc = parse_control(c, root, conf);
+	if (rc == 0)
+		rc = parse_clock(c, root, conf);
 	if (rc == 0)
 		rc = opt_uint(c, root, "", "mbufs", 511, 16777215, DEFAULT_MBUFS, &u);
 	if (rc != 0)
@@ -1617,6 +2166,8 @@ int gwconf_parse_sa_json(const struct gwconf *conf, const char *name, const char
 		rc = fail(&c, "group", "expected the name of a configured group, got %s%s",
 				v == NULL ? "nothing" : quote(&c, v),
 				v != NULL && json_is_string(v) ? " (no such group)" : "");
+	else
+		rc = tesla_needs_source(&c, "", sa, &conf->groups[*group_idx]);
 out:
 	wipe_strings(root);
 	json_decref(root);

@@ -70,6 +70,65 @@ struct gwconf_lifetime {
 	uint64_t soft_bytes, hard_bytes;       /**< 0 = unlimited */
 };
 
+#define GWCONF_TESLA_MAX_SENDERS 8  /**< TESLA senders one receiving SA knows */
+#define GWCONF_TESLA_KEY_LEN 32     /**< chain keys and commitments (TESLA_KEY_LEN) */
+
+/** One TESLA sender as a receiver knows it ("tesla.senders[k]"). */
+struct gwconf_tesla_sender {
+	uint16_t nb_sids;                   /**< "sids": the sender IDs this sender sends with
+					     *   (1..GWCONF_MAX_SIDS, unique across the SA's
+					     *   senders; [0] for suites without IV) */
+	uint16_t sids[GWCONF_MAX_SIDS];
+	uint32_t chain;                     /**< "chain": index of the chain the commitment is
+					     *   for, default 0 */
+	uint8_t commitment[GWCONF_TESLA_KEY_LEN]; /**< "commitment": 64 hex digits, F(K_0) of
+					     *   that chain (public) */
+	bool has_clock_bound;               /**< "clock_bound_ms" present: without it the sender
+					     *   stays unsynced (doc/tesla.md) */
+	int64_t clock_bound_ns;             /**< "clock_bound_ms": D_t, a number of milliseconds
+					     *   (fractions allowed, negative allowed), stored in ns;
+					     *   must be < delay * interval_ms */
+};
+
+/**
+ * TESLA parameters of an SA whose suite ends in "+tesla" ("tesla" object; doc/tesla.md,
+ * doc/configuration.md). Present exactly when the suite asks for it.
+ */
+struct gwconf_tesla {
+	uint64_t t0_ns;                     /**< "t0_ms": start of interval 0, Unix time in ms
+					     *   (required), stored in ns */
+	uint64_t interval_ns;               /**< "interval_ms": T_int, 1..60000 (required) */
+	uint32_t d;                         /**< "delay": disclosure delay d, 2..255, default 2 */
+	uint32_t chain_length;              /**< "chain_length": N + 1 keys per chain,
+					     *   d + last_key_window + commitment_window ..
+					     *   2^24, default 360000 */
+	enum mcrypto_mac mac;               /**< "mac": "hmac-sha256-128" (default) |
+					     *   "aes-gmac-128" (refused for suites without IV) */
+	uint32_t max_walk;                  /**< "max_walk": g, 1..chain_length, default
+					     *   min(500, chain_length) */
+	uint32_t newkcc;                    /**< "commitment_window": n_newkcc, >= 1, default
+					     *   min(500, chain_length - d - last_key_window) */
+	uint32_t lastkey;                   /**< "last_key_window": n_lastkey, >= 1, default d;
+					     *   d + last_key_window + commitment_window <=
+					     *   chain_length */
+	bool has_chain_key;                 /**< "chain_key" present (senders only) */
+	uint8_t chain_key[GWCONF_TESLA_KEY_LEN]; /**< "chain_key": 64 hex digits, K_N of chain 0
+					     *   (secret; a random one when absent) */
+	uint16_t nb_senders;                /**< "senders": required and non-empty when the SA
+					     *   receives, refused when it only sends */
+	struct gwconf_tesla_sender senders[GWCONF_TESLA_MAX_SENDERS];
+	uint32_t bucket_bytes;              /**< "bucket_bytes": store cap per sender and
+					     *   interval, bytes, 4096..2^30, default 1 MiB */
+	uint32_t bucket_packets;            /**< "bucket_packets": store cap per sender and
+					     *   interval, packets, 16..2^22, default 4096 */
+	uint32_t copy_max;                  /**< "copy_max": held packets of up to this many
+					     *   bytes are copied, larger ones keep their mbuf;
+					     *   0..2048, default 512 */
+	bool fail_open;                     /**< "fail": "close" (default) | "open": what an
+					     *   unsynced receiver does with this SA's packets (the
+					     *   group's policy, given on each of its TESLA SAs) */
+};
+
 /** One group SA ("groups[i].sas[j]"). */
 struct gwconf_sa {
 	uint32_t spi;                       /**< "spi": number or "0x..." string, 256..2^32-1 */
@@ -100,6 +159,8 @@ struct gwconf_sa {
 	bool has_replaces;                  /**< "replaces": SPI of an SA of the same group that
 					     *   this one supersedes (make-before-break) */
 	uint32_t replaces;
+	bool tesla;                         /**< the suite was written "<suite>+tesla" */
+	struct gwconf_tesla tl;             /**< "tesla": valid when `tesla` */
 };
 
 struct gwconf_group {
@@ -128,6 +189,11 @@ struct gwconf {
 	uint16_t burst;               /**< "burst": RX burst, default 32, 1..256 */
 	uint32_t max_sas;             /**< "max_sas": SA slots (stats and records), default 4096 */
 	uint16_t max_senders;         /**< "max_senders": replay windows per inbound SA, default 16 */
+	bool clock_check;             /**< "clock.check": "adjtimex" (default, true): the local
+				       *   clock counts as synchronised only while the kernel says
+				       *   so within clock.max_error_ms; "none" (false): always
+				       *   (labs, simulated clocks) */
+	uint32_t clock_max_error_ms;  /**< "clock.max_error_ms": 1..10000, default 10 */
 	uint16_t nb_ports;
 	struct gwconf_port ports[GWCONF_MAX_PORTS];
 	uint16_t nb_groups;

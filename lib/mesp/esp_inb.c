@@ -13,8 +13,6 @@
 
 #include "mesp_pvt.h"
 
-#define ECN_MASK 0x3
-#define ECN_CE 0x3
 
 /* Find the replay window of a sender ID; -1 if none was claimed yet. */
 static int rx_find(const struct rx_state *rx, uint32_t sid)
@@ -89,6 +87,56 @@ static inline uint64_t seq_from_iv(const struct mesp_sa *sa, uint64_t iv, uint32
 static inline bool addr_eq_v4(const struct rte_ipv4_hdr *o, const struct rte_ipv4_hdr *i)
 {
 	return o->src_addr == i->src_addr && o->dst_addr == i->dst_addr;
+}
+
+/*
+ * The decrypted inner header (RFC 4303 §2.6 next header, RFC 5374 §5.2 item 6 addresses,
+ * RFC 6040 §4.2 ECN): its length, and whether CE must be set on it when it leaves.
+ */
+static inline enum mesp_drop inner_check(const struct mesp_sa *sa, const uint8_t *head,
+		const uint8_t *pt, uint8_t nh, uint32_t payload_len, uint32_t *len, bool *ce)
+{
+	uint32_t inner_len;
+
+	if (unlikely(nh != ((sa->flags & SAF_V6) ? NH_IPV6 : NH_IPV4)))
+		return MESP_DROP_BAD_NEXT_HDR;
+	if (sa->flags & SAF_V6) {
+		const struct rte_ipv6_hdr *in = (const struct rte_ipv6_hdr *)pt;
+		const struct rte_ipv6_hdr *out = (const struct rte_ipv6_hdr *)head;
+
+		if (unlikely(payload_len < sizeof(*in) || (in->vtc_flow & 0xf0) != 0x60))
+			return MESP_DROP_BAD_INNER;
+		inner_len = sizeof(*in) + rte_be_to_cpu_16(in->payload_len);
+		if (unlikely(inner_len > payload_len || in->payload_len == 0))
+			return MESP_DROP_BAD_INNER;
+		if (unlikely(memcmp(in->src_addr, out->src_addr, 16) != 0 ||
+				memcmp(in->dst_addr, out->dst_addr, 16) != 0))
+			return MESP_DROP_ADDR_MISMATCH;
+		if (((rte_be_to_cpu_32(out->vtc_flow) >> 20) & ECN_MASK) == ECN_CE) {
+			if (((rte_be_to_cpu_32(in->vtc_flow) >> 20) & ECN_MASK) == 0)
+				return MESP_DROP_ECN;
+			*ce = true;
+		}
+	} else {
+		const struct rte_ipv4_hdr *in = (const struct rte_ipv4_hdr *)pt;
+		const struct rte_ipv4_hdr *out = (const struct rte_ipv4_hdr *)head;
+
+		if (unlikely(payload_len < sizeof(*in) || (in->version_ihl >> 4) != 4 ||
+				(in->version_ihl & 0xf) < 5))
+			return MESP_DROP_BAD_INNER;
+		inner_len = rte_be_to_cpu_16(in->total_length);
+		if (unlikely(inner_len > payload_len || inner_len < (in->version_ihl & 0xfu) * 4))
+			return MESP_DROP_BAD_INNER;
+		if (unlikely(!addr_eq_v4(out, in)))
+			return MESP_DROP_ADDR_MISMATCH;
+		if ((out->type_of_service & ECN_MASK) == ECN_CE) {
+			if ((in->type_of_service & ECN_MASK) == 0)
+				return MESP_DROP_ECN;
+			*ce = true;
+		}
+	}
+	*len = inner_len;
+	return MESP_DROP_MAX;
 }
 
 static enum mesp_drop inb_one(struct mesp_lcore *lc, struct mesp_sa *sa, struct rte_mbuf *m)
@@ -176,50 +224,27 @@ static enum mesp_drop inb_one(struct mesp_lcore *lc, struct mesp_sa *sa, struct 
 	for (uint32_t i = 0; i < pad; i++)
 		if (unlikely(pt[payload_len + i] != (uint8_t)(i + 1)))
 			return MESP_DROP_BAD_PAD;
-	if (unlikely(nh == NH_NONE))
-		return MESP_DROP_DUMMY;
-	if (unlikely(nh != ((sa->flags & SAF_V6) ? NH_IPV6 : NH_IPV4)))
-		return MESP_DROP_BAD_NEXT_HDR;
+	bool tesla = (sa->flags & SAF_TESLA) != 0;
+	bool ce = false;
+	enum mesp_drop r;
 
-	if (sa->flags & SAF_V6) {
-		struct rte_ipv6_hdr *in = (struct rte_ipv6_hdr *)pt;
-		const struct rte_ipv6_hdr *out = (const struct rte_ipv6_hdr *)head;
-
-		if (unlikely(payload_len < sizeof(*in) || (in->vtc_flow & 0xf0) != 0x60))
-			return MESP_DROP_BAD_INNER;
-		inner_len = sizeof(*in) + rte_be_to_cpu_16(in->payload_len);
-		if (unlikely(inner_len > payload_len || in->payload_len == 0))
-			return MESP_DROP_BAD_INNER;
-		if (unlikely(memcmp(in->src_addr, out->src_addr, 16) != 0 ||
-				memcmp(in->dst_addr, out->dst_addr, 16) != 0))
-			return MESP_DROP_ADDR_MISMATCH;
-		uint32_t ivtc = rte_be_to_cpu_32(in->vtc_flow);
-		uint32_t oecn = (rte_be_to_cpu_32(out->vtc_flow) >> 20) & ECN_MASK;
-		if (oecn == ECN_CE) {
-			if (((ivtc >> 20) & ECN_MASK) == 0)
-				return MESP_DROP_ECN;
-			in->vtc_flow = rte_cpu_to_be_32(ivtc | (ECN_CE << 20));
-		}
+	if (likely(nh != NH_NONE)) {
+		r = inner_check(sa, head, pt, nh, payload_len, &inner_len, &ce);
+		if (unlikely(r != MESP_DROP_MAX))
+			return r;
+	} else if (tesla) {
+		inner_len = 0;      /* a TESLA key beacon (doc/wire-format.md §7.5) */
 	} else {
-		struct rte_ipv4_hdr *in = (struct rte_ipv4_hdr *)pt;
-		const struct rte_ipv4_hdr *out = (const struct rte_ipv4_hdr *)head;
-
-		if (unlikely(payload_len < sizeof(*in) || (in->version_ihl >> 4) != 4 ||
-				(in->version_ihl & 0xf) < 5))
-			return MESP_DROP_BAD_INNER;
-		inner_len = rte_be_to_cpu_16(in->total_length);
-		if (unlikely(inner_len > payload_len || inner_len < (in->version_ihl & 0xfu) * 4))
-			return MESP_DROP_BAD_INNER;
-		if (unlikely(!addr_eq_v4(out, in)))
-			return MESP_DROP_ADDR_MISMATCH;
-		if ((out->type_of_service & ECN_MASK) == ECN_CE) {
-			if ((in->type_of_service & ECN_MASK) == 0)
-				return MESP_DROP_ECN;
-			in->type_of_service |= ECN_CE;
-			in->hdr_checksum = 0;
-			in->hdr_checksum = rte_ipv4_cksum(in);
-		}
+		return MESP_DROP_DUMMY;
 	}
+	if (tesla) {
+		/* the TESLA MAC covers the inner packet as sent: CE is set when it leaves */
+		r = tl_rx_one(lc, sa, m, hl, sid, payload_len, inner_len, ce);
+		if (r != MESP_DROP_MAX)
+			return r;
+	}
+	if (ce)
+		mesp_set_ce(pt, (sa->flags & SAF_V6) != 0);
 
 	/* strip outer header, ESP header and IV in front; trailer, TFC padding and ICV behind */
 	rte_pktmbuf_adj(m, (uint16_t)(hl + sa->esp_len));
@@ -244,11 +269,17 @@ uint16_t mesp_inb_burst(struct mesp_lcore *lc, struct mesp_sa *const sa[],
 
 		if (likely(r == MESP_DROP_MAX)) {
 			mb[k++] = mb[i];
+		} else if (r == MESP_HELD) {
+			continue;       /* the TESLA store has it */
 		} else {
 			mesp_count_drop(lc, sa[i], r);
 			bad[nb++] = mb[i];
 		}
 	}
 	memcpy(&mb[k], bad, nb * sizeof(bad[0]));
+	/* what the TESLA store took leaves NULL entries at the end (rte_pktmbuf_free(NULL) is
+	 * a no-op) */
+	for (uint16_t i = k + nb; i < n; i++)
+		mb[i] = NULL;
 	return k;
 }

@@ -13,7 +13,6 @@
 #include "mesp_pvt.h"
 
 #define IPV4_DF 0x4000
-#define ECN_MASK 0x3
 
 /* Outer traffic class: DSCP copied or set, ECN copied (RFC 6040 §4.1 normal mode). */
 static inline uint8_t outer_tc(const struct mesp_sa *sa, uint8_t inner_tc)
@@ -87,28 +86,45 @@ static void build_outer_v6(const struct mesp_sa *sa, struct rte_ipv6_hdr *o,
  */
 static const uint32_t trailer_pad[4] = { 0x00, 0x0101, 0x020201, 0x03030201 };
 
+/*
+ * Protect one packet whose data starts at the inner packet (inner_len bytes, 0 for a beacon).
+ * `ref` is the IP header the outer header copies its fields from: the inner one, or for a
+ * beacon one made up from the group. `want` is 0 for data, or the trailer type of a beacon.
+ */
 static enum mesp_drop outb_one(struct mesp_lcore *lc, struct mesp_sa *sa, struct rte_mbuf *m,
-		uint16_t mtu)
+		uint16_t mtu, const void *ref, uint8_t nh, uint8_t want)
 {
 	uint32_t inner_len = rte_pktmbuf_pkt_len(m);
-	uint32_t ct_len = RTE_ALIGN_CEIL(inner_len + ESP_TRAILER_MIN, 4u);
-	uint32_t pad = ct_len - inner_len - ESP_TRAILER_MIN;
-	uint32_t head_len = sa->hdr_len + sa->esp_len;
-	uint32_t tail_len = pad + ESP_TRAILER_MIN + sa->icv_len;
-	uint32_t outer_len = head_len + ct_len + sa->icv_len;
+	const struct tl_tx_rec *rec = NULL;
+	uint8_t ttype = 0;
+	uint32_t tl_len = 0;
 	struct tx_sender *snd;
 	uint8_t *head, *inner, *tail;
 	uint64_t seq;
 
 	if (unlikely(lc->tx_slot >= sa->nb_tx))
 		return MESP_DROP_NO_SID;
+	snd = &sa->tx->s[lc->tx_slot];
+	if (sa->flags & SAF_TESLA) {
+		enum mesp_drop r = tl_tx_pick(lc, sa->tl, snd, want, &rec, &ttype);
+
+		if (unlikely(r != MESP_DROP_MAX))
+			return r;
+		tl_len = tl_len_of(ttype);
+	}
+
+	uint32_t ct_len = RTE_ALIGN_CEIL(inner_len + tl_len + ESP_TRAILER_MIN, 4u);
+	uint32_t pad = ct_len - inner_len - tl_len - ESP_TRAILER_MIN;
+	uint32_t head_len = sa->hdr_len + sa->esp_len;
+	uint32_t tail_len = tl_len + pad + ESP_TRAILER_MIN + sa->icv_len;
+	uint32_t outer_len = head_len + ct_len + sa->icv_len;
+
 	if (unlikely(outer_len > mtu))
 		return MESP_DROP_MTU;
 	/* one segment, room in front and behind: then prepend and append are plain arithmetic */
 	if (unlikely(m->nb_segs != 1 || rte_pktmbuf_headroom(m) < head_len ||
 			rte_pktmbuf_tailroom(m) < tail_len))
 		return MESP_DROP_NO_ROOM;
-	snd = &sa->tx->s[lc->tx_slot];
 	seq = snd->seq + 1;
 	/* RFC 6054 §5 / RFC 4303 §3.3.3: stop before the IV or sequence space wraps */
 	if (unlikely(seq > sa->seq_limit))
@@ -117,24 +133,21 @@ static enum mesp_drop outb_one(struct mesp_lcore *lc, struct mesp_sa *sa, struct
 
 	inner = rte_pktmbuf_mtod(m, uint8_t *);
 	head = inner - head_len;
-	tail = inner + inner_len;
+	tail = inner + inner_len + tl_len;
 	m->data_off = (uint16_t)(m->data_off - head_len);
 	m->data_len = (uint16_t)outer_len;
 	m->pkt_len = outer_len;
 
 	/* trailer (RFC 4303 §2.4-2.5): padding, Pad Length, Next Header, in one 8-byte store
 	 * into the trailer and ICV room that the seal below overwrites behind them */
-	uint64_t t = trailer_pad[pad] | (uint64_t)((sa->flags & SAF_V6) ? NH_IPV6 : NH_IPV4) <<
-		(8 * (pad + 1));
+	uint64_t t = trailer_pad[pad] | (uint64_t)nh << (8 * (pad + 1));
 	t = rte_cpu_to_le_64(t);
 	memcpy(tail, &t, sizeof(t));
 
 	if (sa->flags & SAF_V6)
-		build_outer_v6(sa, (struct rte_ipv6_hdr *)head,
-				(const struct rte_ipv6_hdr *)inner, outer_len);
+		build_outer_v6(sa, (struct rte_ipv6_hdr *)head, ref, outer_len);
 	else
-		build_outer_v4(sa, (struct rte_ipv4_hdr *)head,
-				(const struct rte_ipv4_hdr *)inner, outer_len);
+		build_outer_v4(sa, (struct rte_ipv4_hdr *)head, ref, outer_len);
 
 	/* the IV first: without an IV (NULL encryption) iv_off is 0 and SPI and SN overwrite it */
 	struct esp_hdr_iv *esp = (struct esp_hdr_iv *)(head + sa->hdr_len);
@@ -142,6 +155,10 @@ static enum mesp_drop outb_one(struct mesp_lcore *lc, struct mesp_sa *sa, struct
 	memcpy((uint8_t *)esp + sa->iv_off, &iv_be, sizeof(iv_be));
 	esp->spi = sa->spi_be;
 	esp->seq = rte_cpu_to_be_32((uint32_t)seq);
+
+	/* TESLA (doc/wire-format.md §7): the MAC over SPI .. trailer, then the suite over all */
+	if (rec != NULL)
+		tl_tx_write(sa->tl, rec, ttype, snd, (const uint8_t *)esp, inner + inner_len);
 
 	/* AAD = SPI || SN (RFC 4106 §5); with ESN the 64-bit number, high half first */
 	uint32_t aad[3];
@@ -159,9 +176,82 @@ static enum mesp_drop outb_one(struct mesp_lcore *lc, struct mesp_sa *sa, struct
 			ct_len, inner + ct_len);
 
 	struct mesp_sa_ctr *c = &lc->sa_ctr[sa->stats_id];
-	c->out_pkts++;
-	c->out_bytes += inner_len;
+	if (want == 0) {
+		c->out_pkts++;
+		c->out_bytes += inner_len;
+	} else {
+		c->tl_beacons_tx++;
+	}
 	return MESP_DROP_MAX;
+}
+
+/*
+ * Key beacons (doc/wire-format.md §7.5): RFC 4303 §2.6 dummy packets, next header 59, whose
+ * outer header comes from the group's source and address.
+ */
+uint16_t mesp_tesla_beacons(struct mesp_lcore *lc, struct mesp_sa *sa, struct rte_mempool *mp,
+		struct rte_mbuf *out[2])
+{
+	const struct tl_sa *tl = sa->tl;
+	const struct tx_sender *snd;
+	uint8_t want[2];
+	uint16_t nw = 0, k = 0;
+
+	if (!(sa->flags & SAF_TESLA) || tl->tx == NULL || lc->tx_slot != 0 || sa->nb_tx == 0)
+		return 0;
+	snd = &sa->tx->s[0];
+	if (lc->now_ns < tl->p.t0)
+		return 0;
+	uint64_t rel = lc->now_ns - tl->p.t0;
+	uint64_t i64 = rel / tl->p.t_int;
+	/* T_int / 8 into the interval: time for the interval's own traffic to carry the key */
+	if (i64 > UINT32_MAX || rel - i64 * tl->p.t_int < tl->p.t_int / 8)
+		return 0;
+	uint32_t i = (uint32_t)i64;
+	const struct tl_tx_rec *rec = &tl->tx->rec[i % TL_TX_RING];
+
+	if (__atomic_load_n(&rec->i, __ATOMIC_ACQUIRE) != i)
+		return 0;
+	if (rec->extra_type == TL_T_COMMIT && snd->tl_t3 != i)
+		want[nw++] = TL_T_COMMIT;
+	if (rec->extra_type == TL_T_LASTKEY && snd->tl_t4 != i)
+		want[nw++] = TL_T_LASTKEY;
+	else if (snd->tl_kb != i)
+		want[nw++] = rec->kb_type;
+	for (uint16_t j = 0; j < nw; j++) {
+		struct rte_mbuf *m = rte_pktmbuf_alloc(mp);
+		enum mesp_drop r;
+
+		if (m == NULL) {
+			mesp_count_drop(lc, sa, MESP_DROP_NO_ROOM);
+			break;
+		}
+		if (sa->flags & SAF_V6) {
+			struct rte_ipv6_hdr ref = {
+				.vtc_flow = rte_cpu_to_be_32(6u << 28),
+				.hop_limits = 64,
+			};
+			memcpy(ref.src_addr, tl->tx->src, 16);
+			memcpy(ref.dst_addr, tl->tx->dst, 16);
+			r = outb_one(lc, sa, m, UINT16_MAX, &ref, NH_NONE, want[j]);
+		} else {
+			struct rte_ipv4_hdr ref = {
+				.version_ihl = 0x45,
+				.time_to_live = 64,
+				.fragment_offset = rte_cpu_to_be_16(0x4000),
+			};
+			memcpy(&ref.src_addr, tl->tx->src, 4);
+			memcpy(&ref.dst_addr, tl->tx->dst, 4);
+			r = outb_one(lc, sa, m, UINT16_MAX, &ref, NH_NONE, want[j]);
+		}
+		if (r != MESP_DROP_MAX) {
+			mesp_count_drop(lc, sa, r);
+			rte_pktmbuf_free(m);
+			continue;
+		}
+		out[k++] = m;
+	}
+	return k;
 }
 
 uint16_t mesp_outb_burst(struct mesp_lcore *lc, struct mesp_sa *const sa[],
@@ -172,7 +262,9 @@ uint16_t mesp_outb_burst(struct mesp_lcore *lc, struct mesp_sa *const sa[],
 
 	RTE_ASSERT(n <= MESP_MAX_BURST);
 	for (uint16_t i = 0; i < n; i++) {
-		enum mesp_drop r = outb_one(lc, sa[i], mb[i], mtu);
+		struct mesp_sa *s = sa[i];
+		enum mesp_drop r = outb_one(lc, s, mb[i], mtu, rte_pktmbuf_mtod(mb[i], void *),
+				(s->flags & SAF_V6) ? NH_IPV6 : NH_IPV4, 0);
 
 		if (likely(r == MESP_DROP_MAX)) {
 			mb[k++] = mb[i];

@@ -55,8 +55,24 @@ enum mesp_drop {
 	MESP_DROP_ADDR_MISMATCH,   /**< outer addresses differ from inner (RFC 5374 §5.2 item 6) */
 	MESP_DROP_ECN,             /**< outer CE on a not-ECT inner packet (RFC 6040 §4.2) */
 	MESP_DROP_TX_FULL,         /**< TX queue did not accept the packet */
+	/* TESLA source authentication (doc/wire-format.md §7.6) */
+	MESP_DROP_TESLA_MALFORMED, /**< TESLA trailer missing, wrong length, type or version */
+	MESP_DROP_TESLA_UNKNOWN_SENDER, /**< sender ID without a TESLA sender entry */
+	MESP_DROP_TESLA_FUTURE,    /**< interval after the latest the sender can be in */
+	MESP_DROP_TESLA_UNSAFE,    /**< the interval's key may already be disclosed */
+	MESP_DROP_TESLA_BAD_KEY,   /**< disclosed key or commitment refused by the chain */
+	MESP_DROP_TESLA_BAD_MAC,   /**< TESLA MAC wrong under the verified key */
+	MESP_DROP_TESLA_BUFFER_FULL, /**< the interval's hold caps are reached */
+	MESP_DROP_TESLA_NO_KEY,    /**< receiver: no key came in time for held packets; sender:
+				    *   no key material for the current interval (the control
+				    *   thread is late, or the session has not started) */
+	MESP_DROP_TESLA_UNSYNCED,  /**< sender unsynced and the SA fails closed */
+	MESP_DROP_TESLA_BEACON,    /**< key beacon: processed, never forwarded */
 	MESP_DROP_MAX
 };
+
+/** Returned by the inbound path for a packet the TESLA store took over (not a drop). */
+#define MESP_HELD ((enum mesp_drop)(MESP_DROP_MAX + 1))
 
 /** Stable name of a drop reason ("auth_fail", ...). */
 const char *mesp_drop_name(enum mesp_drop r);
@@ -71,6 +87,14 @@ struct mesp_sa_ctr {
 	uint64_t replay;
 	uint64_t other_drops;
 	uint64_t replay_disabled; /**< packets accepted without a replay check (window 0) */
+	/* TESLA (zero on other SAs); the drops are also in other_drops */
+	uint64_t tl_verified;     /**< delivered after a good TESLA MAC */
+	uint64_t tl_unverified;   /**< delivered without TESLA while unsynced (fail-open) */
+	uint64_t tl_beacons_tx;   /**< key beacons sent */
+	uint64_t tl_held;         /**< packets held now (this worker: + on hold, - on release) */
+	uint64_t tl_held_bytes;   /**< bytes held now, as counted against the caps */
+	uint64_t tl_drops[MESP_DROP_MAX - MESP_DROP_TESLA_MALFORMED]; /**< per TESLA reason,
+				   *   index r - MESP_DROP_TESLA_MALFORMED */
 };
 
 /**
@@ -82,6 +106,15 @@ struct mesp_lcore {
 	struct mesp_sa_ctr *sa_ctr;  /**< array of max_sas counter sets */
 	uint32_t max_sas;
 	uint16_t tx_slot;            /**< which of an SA's sender IDs this worker uses */
+	uint16_t idx;                /**< worker index (TESLA receive state per worker) */
+	/* TESLA: set by the worker per burst, read by the SAs that use TESLA */
+	uint64_t now_ns;             /**< the TESLA clock (Unix ns) at this burst's arrival */
+	bool clock_synced;           /**< the local clock is within its error budget */
+	struct rte_mempool *pool;    /**< for copies of held packets leaving the store */
+	/** Hands over a packet the TESLA store released (data at the inner IP header, port
+	 *  in m->port); the callee owns it. */
+	void (*deliver)(void *arg, struct rte_mbuf *m);
+	void *deliver_arg;
 } __rte_cache_aligned;
 
 /** Largest burst the burst functions accept. */
@@ -96,6 +129,35 @@ struct mesp_lcore {
 
 /** "copy from the inner header" for ttl and dscp. */
 #define MESP_COPY (-1)
+
+/** A TESLA sender as a receiving SA knows it. */
+struct mesp_tesla_sender_conf {
+	uint16_t nb_sids;               /**< the sender IDs it sends with */
+	const uint16_t *sids;
+	uint32_t chain;                 /**< chain index of `commitment` */
+	const uint8_t *commitment;      /**< F(K_0) of that chain, TESLA_KEY_LEN bytes */
+	bool has_clock_bound;           /**< false: the sender stays unsynced */
+	int64_t clock_bound_ns;         /**< D_t towards this sender */
+};
+
+/** TESLA on an SA (doc/wire-format.md §7, doc/tesla.md). */
+struct mesp_tesla_conf {
+	uint64_t t0_ns;                 /**< start of interval 0 on the TESLA clock (Unix ns) */
+	uint64_t interval_ns;           /**< T_int */
+	uint32_t d;                     /**< disclosure delay */
+	uint32_t chain_length;          /**< N + 1 */
+	uint32_t max_walk;              /**< g */
+	uint32_t newkcc, lastkey;       /**< sender: commitment and last-key windows */
+	enum mcrypto_mac mac;           /**< the TESLA MAC */
+	const uint8_t *chain_key;       /**< sender: K_N of chain 0, NULL = random */
+	uint16_t nb_senders;            /**< receiver: the senders it accepts */
+	const struct mesp_tesla_sender_conf *senders;
+	uint32_t bucket_bytes;          /**< receiver caps per interval (and worker) */
+	uint32_t bucket_packets;
+	uint32_t copy_max;              /**< held packets up to this size are copied */
+	bool fail_open;                 /**< unsynced: forward unverified instead of dropping */
+	uint16_t nb_workers;            /**< receiving workers (one store each) */
+};
 
 /** Parameters of a runtime SA. Addresses: IPv4 in the first 4 bytes. */
 struct mesp_sa_conf {
@@ -120,6 +182,8 @@ struct mesp_sa_conf {
 	int16_t ttl;                    /**< outer TTL/hop limit, MESP_COPY or 1..255 */
 	int16_t dscp;                   /**< outer DSCP, MESP_COPY or 0..63 */
 	uint32_t stats_id;              /**< index into mesp_lcore.sa_ctr */
+	const struct mesp_tesla_conf *tesla; /**< TESLA source authentication, NULL = none;
+					 *   sending needs has_src (beacons come from the source) */
 };
 
 struct mesp_sa;
@@ -207,10 +271,60 @@ uint16_t mesp_outb_burst(struct mesp_lcore *lc, struct mesp_sa *const sa[],
  * Inbound: verify and decapsulate. mb[i]'s data starts at the outer IP header, whose header
  * length is in mb[i]->l3_len and which the caller has checked for length and found to carry
  * ESP; sa[i] is the SA the lookup found. On success the data starts at the inner IP header.
+ * On a TESLA SA a good packet may be taken over by the TESLA store instead (held until its
+ * key is disclosed, then handed to mesp_lcore.deliver): such entries are NULL, at the end.
  * @param n at most MESP_MAX_BURST.
- * @return number of good packets, at the front of mb[]; failures follow, already counted.
+ * @return number of good packets, at the front of mb[]; failures follow, already counted;
+ *   then NULL for the held ones.
  */
 uint16_t mesp_inb_burst(struct mesp_lcore *lc, struct mesp_sa *const sa[],
 		struct rte_mbuf *mb[], uint16_t n);
+
+/* ------------------------------------------------------------------ TESLA */
+
+/** True when the SA carries TESLA. */
+bool mesp_sa_has_tesla(const struct mesp_sa *sa);
+
+/**
+ * Control thread, a few times per interval for every TESLA SA it sends on: prepare the key
+ * material of the current and the next two intervals for the workers (chain keys, MAC keys,
+ * commitments). Generating a new chain (chain_length PRF calls) happens here too, ahead of
+ * time. Also run once right after mesp_sa_create(), before publishing.
+ * @return 0, or a negative errno (the workers then drop with tesla_no_key).
+ */
+int mesp_tesla_tick(struct mesp_sa *sa, uint64_t now_ns);
+
+/**
+ * Worker with the SA's first sender ID, a few times per interval: the key beacons due now
+ * (doc/wire-format.md §7.5), built in mbufs from `mp`, data at the outer IP header.
+ * @return how many were written to out (at most 2).
+ */
+uint16_t mesp_tesla_beacons(struct mesp_lcore *lc, struct mesp_sa *sa, struct rte_mempool *mp,
+		struct rte_mbuf *out[2]);
+
+/**
+ * Worker, a few times per interval for every TESLA SA it receives on: drop held packets whose
+ * key did not come in time (tesla_no_key).
+ */
+void mesp_tesla_poll(struct mesp_lcore *lc, struct mesp_sa *sa);
+
+/** What the control plane may show of an SA's TESLA state (no key material). */
+struct mesp_tesla_info {
+	bool sends, receives;
+	uint64_t t0_ns, interval_ns;
+	uint32_t d, chain_length;
+	enum mcrypto_mac mac;
+	uint32_t tx_chain;              /**< sender: current chain */
+	uint8_t tx_commitment[32];      /**< sender: F(K_0) of the current chain (public) */
+	uint16_t nb_senders;
+	struct {
+		bool synced_cfg;        /**< has a clock bound */
+		bool has_key;           /**< some key of this sender verified (any worker) */
+		uint32_t newest;        /**< newest verified index (highest over workers) */
+	} rx[8];
+	uint64_t store_bytes;           /**< memory reserved for held packets */
+};
+
+void mesp_tesla_get_info(const struct mesp_sa *sa, struct mesp_tesla_info *info);
 
 #endif /* MESP_H */

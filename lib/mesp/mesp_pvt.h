@@ -6,11 +6,14 @@
 #include <assert.h>
 #include <stdint.h>
 
+#include <rte_byteorder.h>
 #include <rte_common.h>
+#include <rte_ip.h>
 #include <rte_mbuf.h>
 
 #include "mesp.h"
 #include "mesp_replay.h"
+#include "tesla.h"
 
 /* ESP header (RFC 4303 §2) followed by the explicit IV of the counter-mode suites. */
 struct esp_hdr_iv {
@@ -35,6 +38,9 @@ struct esp_hdr_iv {
 struct tx_sender {
 	uint64_t seq;
 	uint64_t sid_hi;
+	/* TESLA: the last interval in which this SID sent a key-bearing packet, a type-3 and a
+	 * type-4 trailer (TL_NEVER: none yet) */
+	uint32_t tl_kb, tl_t3, tl_t4;
 } __rte_cache_aligned;
 
 /* Sender counters, shared by the records of one key (see mesp_sa_create `share`). */
@@ -73,6 +79,7 @@ struct rx_state {
 #define SAF_REPLAY    0x08
 #define SAF_V6        0x10
 #define SAF_ESN_IV    0x20     /* ESN, and the IV carries the 64-bit sequence number */
+#define SAF_TESLA     0x40     /* TESLA trailer on every packet (sa->tl) */
 
 /*
  * The runtime record. The first cache line holds everything a packet touches apart from the
@@ -91,8 +98,7 @@ struct mesp_sa {
 	const struct mcrypto_session *cs;
 	struct tx_state *tx;
 	struct rx_state *rx;
-	uint32_t spi;               /* host order, for the control plane */
-	uint32_t replay_window;
+	struct tl_sa *tl;           /* TESLA state (SAF_TESLA), else NULL */
 	uint8_t family;
 	uint8_t dir;
 	uint16_t nb_tx;             /* tx->nb (0 without tx): no load of tx's header per packet */
@@ -108,6 +114,8 @@ struct mesp_sa {
 	uint16_t sid_mask;
 	/* second cache line: control-plane facts kept for info and share decisions */
 	struct mcrypto_session *cs_own;
+	uint32_t spi;               /* host order, for the control plane */
+	uint32_t replay_window;
 	enum mcrypto_suite suite;
 	uint8_t keyhash[MESP_KEYID_LEN]; /* key identifier: compare keys without keeping a copy */
 	uint16_t nb_sids;
@@ -116,6 +124,150 @@ struct mesp_sa {
 
 static_assert(offsetof(struct mesp_sa, cs_own) <= RTE_CACHE_LINE_SIZE,
 	"the per-packet part of struct mesp_sa must fit one cache line");
+
+/* ------------------------------------------------------------------ TESLA */
+
+/* Trailer layout (doc/wire-format.md §7.3) */
+#define TL_T_KEY 1             /* with K_{i-d} */
+#define TL_T_NOKEY 2           /* without key (intervals 0..d-1 of chain 0) */
+#define TL_T_COMMIT 3          /* next chain's commitment */
+#define TL_T_LASTKEY 4         /* K_N of the previous chain */
+#define TL_HDR_LEN 5           /* type/flags + interval index */
+#define TL_KEY_LEN 32
+#define TL_MAC_LEN 16
+#define TL_LEN_KEY (TL_HDR_LEN + TL_KEY_LEN + TL_MAC_LEN)   /* 53 */
+#define TL_LEN_NOKEY (TL_HDR_LEN + TL_MAC_LEN)             /* 21 */
+#define TL_NEVER UINT32_MAX
+#define TL_TX_RING 64          /* interval records: the current one and those prepared ahead */
+#define TL_TX_AHEAD_NS (50 * 1000000ull) /* how far ahead the control thread prepares them */
+
+static inline uint32_t tl_len_of(uint8_t type)
+{
+	return type == TL_T_NOKEY ? TL_LEN_NOKEY : TL_LEN_KEY;
+}
+
+/*
+ * What a sender's workers need for one interval, prepared by the control thread
+ * (mesp_tesla_tick). `i` is written last with release order and read first with acquire
+ * order; a record is rewritten only for an interval TL_TX_RING later, long after any worker
+ * has stopped using it.
+ */
+struct tl_tx_rec {
+	uint32_t i;                 /* interval, TL_NEVER while being written */
+	uint8_t kb_type;            /* TL_T_KEY, or TL_T_NOKEY when no K_{i-d} exists */
+	uint8_t extra_type;         /* 0, TL_T_COMMIT or TL_T_LASTKEY: each SID's first packet */
+	uint8_t key[TL_KEY_LEN];    /* K_{i-d} */
+	uint8_t extra[TL_KEY_LEN];  /* the commitment or the previous chain's K_N */
+	struct mcrypto_mac_key mk;  /* K'_i, expanded */
+} __rte_cache_aligned;
+
+struct tl_tx {
+	struct tesla_sender *ts;    /* control thread only */
+	uint8_t src[16], dst[16];   /* beacons: the group's source and address */
+	struct tl_tx_rec rec[TL_TX_RING];
+};
+
+/* One held packet. */
+struct tl_entry {
+	struct rte_mbuf *m;         /* the packet, or NULL when copied to the arena */
+	uint32_t off;               /* arena offset of the copy, or offset of the SPI in m */
+	uint16_t m_len;             /* bytes of M (SPI .. before the MAC); the MAC follows */
+	uint16_t inner_off;         /* inner packet, from the SPI */
+	uint16_t inner_len;         /* 0 for a beacon */
+	uint16_t port;
+	uint8_t sender;
+	uint8_t type;
+	uint8_t ce;                 /* set CE on the inner header when delivering */
+	uint8_t done;
+};
+
+#define TL_MAX_SENDERS 8
+
+/* The packets of one interval (all senders), in arrival order. The caps apply per sender, so
+ * that a member flooding under one sender's IDs cannot crowd out another sender. */
+struct tl_bucket {
+	uint32_t i;
+	uint32_t n;                 /* entries used */
+	uint32_t pending;           /* entries not done */
+	uint32_t s_n[TL_MAX_SENDERS];     /* entries per sender, against bucket_packets */
+	uint32_t s_bytes[TL_MAX_SENDERS]; /* bytes per sender, against bucket_bytes */
+	uint32_t arena_used;
+	struct tl_entry *e;
+	uint8_t *arena;
+};
+
+/* A receiving worker's view of one sender. */
+struct tl_rxs {
+	struct tesla_rx *chain;
+	uint32_t newest;            /* newest verified index (valid when has_newest) */
+	bool has_newest;
+	uint8_t newest_key[TL_KEY_LEN];
+};
+
+/* One receiving worker's store and chains. */
+struct tl_rxw {
+	struct tl_bucket *b;        /* nb_buckets, slot i % nb_buckets */
+	struct tl_rxs s[];          /* nb_senders */
+};
+
+struct tl_rx {
+	uint16_t nb_senders;
+	uint16_t nb_workers;
+	uint32_t nb_buckets;        /* d + 2 */
+	uint32_t bucket_bytes, bucket_packets, copy_max;
+	bool fail_open;
+	uint8_t *sid_map;           /* sender index per SID (1 << sid_bits), 0xff: none */
+	struct {
+		bool has_d_t;
+		int64_t d_t;
+	} snd[TL_MAX_SENDERS];
+	struct tl_rxw *w[];         /* nb_workers */
+};
+
+struct tl_sa {
+	struct tesla_params p;      /* d_t unused: it is per sender */
+	enum mcrypto_mac mac;
+	uint32_t newkcc, lastkey;
+	uint8_t family;
+	struct tl_tx *tx;           /* when sending */
+	struct tl_rx *rx;           /* when receiving */
+};
+
+int tl_create(const struct mesp_sa_conf *conf, uint8_t sid_bits, struct tl_sa **out);
+void tl_free(struct tl_sa *tl);
+size_t tl_mem_size(const struct tl_sa *tl);
+
+/* Sender: pick the trailer for a data packet (type 0) or a beacon, and write it once SPI, SN
+ * and IV are in place. */
+enum mesp_drop tl_tx_pick(const struct mesp_lcore *lc, const struct tl_sa *tl,
+		const struct tx_sender *snd, uint8_t want, const struct tl_tx_rec **rec,
+		uint8_t *type);
+void tl_tx_write(const struct tl_sa *tl, const struct tl_tx_rec *rec, uint8_t type,
+		struct tx_sender *snd, const uint8_t *esp, uint8_t *trailer);
+
+/* Receiver: after ICV, replay window and inner checks. Returns MESP_DROP_MAX to deliver the
+ * packet now (fail-open), MESP_HELD when the store took it (and freed it if copied), or a drop. */
+enum mesp_drop tl_rx_one(struct mesp_lcore *lc, struct mesp_sa *sa, struct rte_mbuf *m,
+		uint32_t hl, uint32_t sid, uint32_t payload_len, uint32_t inner_len, bool ce);
+
+#define ECN_MASK 0x3
+#define ECN_CE 0x3
+
+/* RFC 6040 §4.2: CE on the outer header becomes CE on an ECT inner header. */
+static inline void mesp_set_ce(uint8_t *inner, bool v6)
+{
+	if (v6) {
+		struct rte_ipv6_hdr *in = (struct rte_ipv6_hdr *)inner;
+
+		in->vtc_flow |= rte_cpu_to_be_32((uint32_t)ECN_CE << 20);
+	} else {
+		struct rte_ipv4_hdr *in = (struct rte_ipv4_hdr *)inner;
+
+		in->type_of_service |= ECN_CE;
+		in->hdr_checksum = 0;
+		in->hdr_checksum = rte_ipv4_cksum(in);
+	}
+}
 
 static inline struct mesp_replay *rx_window(const struct rx_state *rx, uint32_t idx)
 {

@@ -36,6 +36,16 @@ static const char *const drop_names[MESP_DROP_MAX] = {
 	[MESP_DROP_ADDR_MISMATCH] = "addr_mismatch",
 	[MESP_DROP_ECN] = "ecn",
 	[MESP_DROP_TX_FULL] = "tx_full",
+	[MESP_DROP_TESLA_MALFORMED] = "tesla_malformed",
+	[MESP_DROP_TESLA_UNKNOWN_SENDER] = "tesla_unknown_sender",
+	[MESP_DROP_TESLA_FUTURE] = "tesla_future",
+	[MESP_DROP_TESLA_UNSAFE] = "tesla_unsafe",
+	[MESP_DROP_TESLA_BAD_KEY] = "tesla_bad_key",
+	[MESP_DROP_TESLA_BAD_MAC] = "tesla_bad_mac",
+	[MESP_DROP_TESLA_BUFFER_FULL] = "tesla_buffer_full",
+	[MESP_DROP_TESLA_NO_KEY] = "tesla_no_key",
+	[MESP_DROP_TESLA_UNSYNCED] = "tesla_unsynced",
+	[MESP_DROP_TESLA_BEACON] = "tesla_beacon",
 };
 
 const char *mesp_drop_name(enum mesp_drop r)
@@ -55,6 +65,8 @@ void mesp_count_drop(struct mesp_lcore *lc, struct mesp_sa *sa, enum mesp_drop r
 		c->replay++;
 	else
 		c->other_drops++;
+	if (r >= MESP_DROP_TESLA_MALFORMED && r < MESP_DROP_MAX)
+		c->tl_drops[r - MESP_DROP_TESLA_MALFORMED]++;
 }
 
 /* A digest of suite and keymat: lets a replace recognise unchanged keys without a key copy. */
@@ -264,6 +276,19 @@ int mesp_sa_create(const struct mesp_sa_conf *conf, struct mesp_sa *share, struc
 		}
 	}
 	sa->nb_tx = sa->tx != NULL ? sa->tx->nb : 0;
+	if (sa->tx != NULL && share == NULL)
+		for (uint16_t i = 0; i < sa->tx->nb; i++) {
+			sa->tx->s[i].tl_kb = TL_NEVER;
+			sa->tx->s[i].tl_t3 = TL_NEVER;
+			sa->tx->s[i].tl_t4 = TL_NEVER;
+		}
+	/* TESLA state is never shared: a replace starts its own chains and store */
+	if (conf->tesla != NULL) {
+		rc = tl_create(conf, conf->sid_bits, &sa->tl);
+		if (rc != 0)
+			goto fail;
+		sa->flags |= SAF_TESLA;
+	}
 	if ((conf->dir & MESP_SA_IN) && conf->replay_window != 0) {
 		if (share != NULL && share->rx != NULL) {
 			sa->rx = share->rx;
@@ -289,6 +314,7 @@ void mesp_sa_free(struct mesp_sa *sa)
 		return;
 	tx_state_put(sa->tx);
 	rx_state_put(sa->rx);
+	tl_free(sa->tl);
 	mcrypto_session_free(sa->cs_own);
 	OPENSSL_cleanse(sa, sizeof(*sa));
 	rte_free(sa);
@@ -337,12 +363,13 @@ size_t mesp_sa_mem_size(const struct mesp_sa *sa)
 		n += (sizeof(*sa->rx) + ((size_t)sa->rx->mask + 1) *
 				(sizeof(struct rx_slot) + sa->rx->win_size)) /
 			(sa->rx->refcnt ? sa->rx->refcnt : 1);
-	return n;
+	return n + tl_mem_size(sa->tl);
 }
 
 uint32_t mesp_sa_overhead(const struct mesp_sa *sa, uint32_t len)
 {
-	uint32_t ct = RTE_ALIGN_CEIL(len + ESP_TRAILER_MIN, 4u);
+	uint32_t tl = (sa->flags & SAF_TESLA) ? TL_LEN_KEY : 0;
+	uint32_t ct = RTE_ALIGN_CEIL(len + tl + ESP_TRAILER_MIN, 4u);
 
 	return sa->hdr_len + sa->esp_len + (ct - len) + sa->icv_len;
 }

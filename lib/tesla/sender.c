@@ -344,6 +344,29 @@ int tesla_sender_create(const struct tesla_params *p, uint32_t first_index, uint
 	return tesla_sender_create_rng(p, first_index, n_newkcc, rand_key, NULL, out);
 }
 
+/* The configured K_N for the first chain, then random ones for every later chain. */
+static int given_key(uint8_t *buf, size_t len, void *arg)
+{
+	memcpy(buf, arg, len);
+	return 0;
+}
+
+int tesla_sender_create_key(const struct tesla_params *p, uint32_t first_index,
+		uint32_t n_newkcc, const uint8_t kn[TESLA_KEY_LEN], struct tesla_sender **out)
+{
+	int rc;
+
+	if (kn == NULL)
+		return -EINVAL;
+	rc = tesla_sender_create_rng(p, first_index, n_newkcc, given_key, (void *)(uintptr_t)kn,
+			out);
+	if (rc == 0) {
+		(*out)->rng = rand_key;
+		(*out)->rng_arg = NULL;
+	}
+	return rc;
+}
+
 void tesla_sender_free(struct tesla_sender *s)
 {
 	if (s == NULL)

@@ -168,6 +168,13 @@ struct tesla_sender;
 int tesla_sender_create(const struct tesla_params *p, uint32_t first_index, uint32_t n_newkcc,
 		struct tesla_sender **out);
 
+/**
+ * tesla_sender_create() with a given K_N for the first chain (a provisioned chain whose
+ * commitment receivers were configured with); later chains get random ones. kn is copied.
+ */
+int tesla_sender_create_key(const struct tesla_params *p, uint32_t first_index,
+		uint32_t n_newkcc, const uint8_t kn[TESLA_KEY_LEN], struct tesla_sender **out);
+
 /** Wipe and free a sender (NULL is allowed). */
 void tesla_sender_free(struct tesla_sender *s);
 

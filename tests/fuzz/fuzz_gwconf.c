@@ -55,7 +55,7 @@ static void check_sa(const struct gwconf_sa *sa)
 {
 	const struct mcrypto_suite_info *si = mcrypto_suite_info(sa->suite);
 
-	if (si == NULL || sa->keymat_len != si->key_len + si->salt_len || sa->spi < 256)
+	if (si == NULL || sa->keymat_len != mcrypto_keymat_len(si) || sa->spi < 256)
 		abort();
 	if (sa->dir < GWCONF_DIR_SENDER || sa->dir > GWCONF_DIR_SYMMETRIC)
 		abort();
@@ -71,6 +71,12 @@ static void check_sa(const struct gwconf_sa *sa)
 	if (sa->replay_window > 65536 || (sa->ttl != GWCONF_COPY && (sa->ttl < 1 || sa->ttl > 255)))
 		abort();
 	if (sa->dscp != GWCONF_COPY && (sa->dscp < 0 || sa->dscp > 63))
+		abort();
+	/* TESLA: the ranges the data plane relies on (gwconf.h) */
+	if (sa->tesla && (sa->tl.d < 2 || sa->tl.d > 255 || sa->tl.interval_ns == 0 ||
+			sa->tl.nb_senders > GWCONF_TESLA_MAX_SENDERS ||
+			(uint64_t)sa->tl.d + sa->tl.newkcc + sa->tl.lastkey > sa->tl.chain_length ||
+			((sa->dir & GWCONF_DIR_RECEIVER) != 0) != (sa->tl.nb_senders != 0)))
 		abort();
 	if (sa->has_replaces && (sa->replaces == sa->spi ||
 			sa->deactivation_delay_ms < sa->activation_delay_ms))

@@ -3,7 +3,9 @@
  * Crypto engine layer (drivers/crypto): known answers through mcrypto sessions for every suite
  * (AES-GCM and RFC 4106 ESP vectors; RFC 4543 AES-GMAC; RFC 3686 AES-CTR; RFC 4231 and RFC 4868
  * HMAC-SHA-256-128), tamper detection, in-place round trips checked against OpenSSL as an
- * independent oracle, and every error return of the session calls.
+ * independent oracle, and every error return of the session calls. The TESLA MACs
+ * (mcrypto_mac_key_init(), mcrypto_mac(), mcrypto_mac_verify()) against the same published
+ * vectors, NIST CAVP GMAC vectors and OpenSSL.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -1230,6 +1232,438 @@ START_TEST(test_etm_threads)
 }
 END_TEST
 
+/* ------------------------------------------------------------------ TESLA MACs */
+
+static const enum mcrypto_mac tesla_macs[] = {
+	MCRYPTO_MAC_HMAC_SHA256_128, MCRYPTO_MAC_AES_GMAC_128,
+};
+
+static void new_mac_key(enum mcrypto_mac alg, const uint8_t key[MCRYPTO_MAC_KEY_LEN],
+		struct mcrypto_mac_key *k)
+{
+	ck_assert_int_eq(mcrypto_mac_key_init(NULL, alg, key, k), 0);
+	ck_assert_ptr_nonnull(k->mac);
+	ck_assert_int_eq(k->alg, alg);
+}
+
+/* Independent oracle for AES-GMAC: OpenSSL's AES-128-GCM with an empty plaintext. */
+static void ossl_gmac(const uint8_t key[16], const uint8_t nonce[12], const uint8_t *data,
+		size_t len, uint8_t tag[16])
+{
+	uint8_t none[16] = { 0 };
+
+	evp_gcm_seal(MCRYPTO_SUITE_AES_GCM_128, key, nonce, data, (int)len, none, 0, none, tag);
+}
+
+/*
+ * HMAC-SHA-256-128 under the MAC API: the vectors of test_hmac_kat. The RFC 4231 keys shorter
+ * than 32 bytes are given zero-padded, which is the same HMAC key (RFC 2104 §2 pads K with zeros
+ * to the block); RFC 4868 §2.7.2.1 AUTH256-1..4 have 32-byte keys (AUTH256-1: key 0x0b x 32,
+ * "Hi There", 198a607eb44bfbc69903a0f1cf2bbdc5..., checked with openssl dgst).
+ */
+START_TEST(test_mac_hmac_kat)
+{
+	const struct hmac_kat *v = &hmac_vec[_i];
+	uint8_t key[MCRYPTO_MAC_KEY_LEN] = { 0 }, data[BUF_MAX], want[MCRYPTO_MAC_LEN];
+	uint8_t mac[MCRYPTO_MAC_LEN];
+	struct mcrypto_mac_key k;
+	int klen, n, mlen;
+
+	hex_or_fail(v->key, key, sizeof(key), &klen);
+	hex_or_fail(v->data, data, sizeof(data), &n);
+	hex_or_fail(v->mac, want, sizeof(want), &mlen);
+	ck_assert_int_eq(mlen, MCRYPTO_MAC_LEN);
+	new_mac_key(MCRYPTO_MAC_HMAC_SHA256_128, key, &k);
+	ck_assert_int_eq(mcrypto_mac(&k, NULL, data, (size_t)n, mac), 0);
+	ck_assert_msg(memcmp(mac, want, sizeof(mac)) == 0, "%s: wrong MAC", v->name);
+	ck_assert_int_eq(mcrypto_mac_verify(&k, NULL, data, (size_t)n, want), 0);
+	mcrypto_mac_key_wipe(&k);
+}
+END_TEST
+
+/* Around the SHA-256 block and padding boundaries and up to a full packet, against OpenSSL. */
+static const size_t mac_lens[] = { 0, 1, 15, 16, 17, 55, 56, 63, 64, 65, 119, 120, 128, 512, 1000,
+	1420, 1500 };
+
+START_TEST(test_mac_hmac_ossl)
+{
+	uint8_t key[MCRYPTO_MAC_KEY_LEN], *data = malloc(BUF_MAX), mac[16], want[16];
+	struct mcrypto_mac_key k;
+
+	ck_assert_ptr_nonnull(data);
+	for (unsigned int i = 0; i < sizeof(key); i++)
+		key[i] = (uint8_t)(_i == 0 ? 0 : _i == 1 ? 0xff : 0x5d * i + 7);
+	for (unsigned int i = 0; i < BUF_MAX; i++)
+		data[i] = (uint8_t)(i * 11 + _i);
+	new_mac_key(MCRYPTO_MAC_HMAC_SHA256_128, key, &k);
+	for (size_t j = 0; j < ARRAY_LEN(mac_lens); j++) {
+		size_t len = mac_lens[j];
+		/* and at an odd address */
+		const uint8_t *d = data + (j & 3);
+
+		ossl_hmac128(key, d, len, want);
+		memset(mac, 0xee, sizeof(mac));
+		ck_assert_int_eq(mcrypto_mac(&k, NULL, d, len, mac), 0);
+		ck_assert_msg(memcmp(mac, want, 16) == 0, "key %d: wrong MAC at len %zu", _i, len);
+		ck_assert_int_eq(mcrypto_mac_verify(&k, NULL, d, len, want), 0);
+	}
+	/* an empty message may come as NULL */
+	ossl_hmac128(key, data, 0, want);
+	ck_assert_int_eq(mcrypto_mac(&k, NULL, NULL, 0, mac), 0);
+	ck_assert_mem_eq(mac, want, 16);
+	mcrypto_mac_key_wipe(&k);
+	free(data);
+}
+END_TEST
+
+/*
+ * AES-GMAC (empty plaintext, AAD = the data, 96-bit IV), published values:
+ * - NIST CAVP gcmEncryptExtIV128.rsp, [IVlen = 96] [PTlen = 0] [Taglen = 128]: [AADlen = 0]
+ *   Count 0, [AADlen = 128] Counts 0 and 1;
+ * - McGrew & Viega, GCM spec Appendix B, test case 1 (zero key and IV, nothing else);
+ * - draft-mcgrew-gcm-test-01, the ENCR_NULL_AUTH_AES_GMAC packet (test_gmac_esp_kat): nonce =
+ *   salt || IV, AAD = SPI || SN || IV || payload, 68 bytes;
+ * - Go crypto/cipher aesGCMTests, the 13- and 30-byte AAD cases with empty plaintext.
+ * All re-checked with python3-cryptography's AESGCM. Key bytes 16..31 are filled with a pattern
+ * that must not matter.
+ */
+static const struct gmac_kat {
+	const char *name, *key, *nonce, *aad, *tag;
+} gmac_vec[] = {
+	{ "CAVP AADlen=0 Count=0", "11754cd72aec309bf52f7687212e8957", "3c819d9a9bed087615030b65",
+		"", "250327c674aaf477aef2675748cf6971" },
+	{ "CAVP AADlen=128 Count=0", "77be63708971c4e240d1cb79e8d77feb",
+		"e0e00f19fed7ba0136a797f3", "7a43ec1d9c0a5a78a0b16533a6213cab",
+		"209fcc8d3675ed938e9c7166709dd946" },
+	{ "CAVP AADlen=128 Count=1", "7680c5d3ca6154758e510f4d25b98820",
+		"f8f105f9c3df4965780321f8", "c94c410194c765e3dcc7964379758ed3",
+		"94dca8edfcf90bb74b153c8d48a17930" },
+	{ "GCM spec TC1", "00000000000000000000000000000000", "000000000000000000000000", "",
+		"58e2fccefa7e3061367f1d57a4e7455a" },
+	{ "draft-mcgrew-gcm-test-01 GMAC packet", "4c80cdefbb5d10da906ac73c3613a634",
+		"22433c640000000000000000",
+		"00004321000000070000000000000000"
+		"45000030da3a00008001df3bc0a80005c0a800010800c6cd020007006162636465666768"
+		"696a6b6c6d6e6f707172737401020201",
+		"f2a9a836e155106aa8dcd618e4099aaa" },
+	{ "Go aesGCMTests AAD 13", "8a7f9d80d08ad0bd5a20fb689c88f9fc", "88b7b27d800937fda4f47301",
+		"50edd0503e0d7b8c91608eb5a1", "ed6f65322a4740011f91d2aae22dd44e" },
+	{ "Go aesGCMTests AAD 30", "051758e95ed4abb2cdc69bb454110e82", "c99a66320db73158a35a255d",
+		"67c6697351ff4aec29cdbaabf2fbe3467cc254f81be8e78d765a2e63339f",
+		"6ce77f1a5616c505b6aec09420234036" },
+};
+
+START_TEST(test_mac_gmac_kat)
+{
+	const struct gmac_kat *v = &gmac_vec[_i];
+	uint8_t key[MCRYPTO_MAC_KEY_LEN], nonce[MCRYPTO_MAC_NONCE_LEN], aad[256];
+	uint8_t want[MCRYPTO_MAC_LEN], mac[MCRYPTO_MAC_LEN];
+	struct mcrypto_mac_key k;
+	int n, len;
+
+	for (unsigned int i = 16; i < sizeof(key); i++)
+		key[i] = (uint8_t)(0xa5 ^ (i * 29));
+	hex_or_fail(v->key, key, 16, &n);
+	ck_assert_int_eq(n, 16);
+	hex_or_fail(v->nonce, nonce, sizeof(nonce), &n);
+	ck_assert_int_eq(n, MCRYPTO_MAC_NONCE_LEN);
+	hex_or_fail(v->aad, aad, sizeof(aad), &len);
+	hex_or_fail(v->tag, want, sizeof(want), &n);
+	ck_assert_int_eq(n, MCRYPTO_MAC_LEN);
+	new_mac_key(MCRYPTO_MAC_AES_GMAC_128, key, &k);
+	memset(mac, 0xee, sizeof(mac));
+	ck_assert_int_eq(mcrypto_mac(&k, nonce, aad, (size_t)len, mac), 0);
+	ck_assert_msg(memcmp(mac, want, sizeof(mac)) == 0, "%s: wrong MAC", v->name);
+	ck_assert_int_eq(mcrypto_mac_verify(&k, nonce, aad, (size_t)len, want), 0);
+	if (len == 0) {
+		ck_assert_int_eq(mcrypto_mac(&k, nonce, NULL, 0, mac), 0);
+		ck_assert_mem_eq(mac, want, sizeof(mac));
+	}
+	mcrypto_mac_key_wipe(&k);
+}
+END_TEST
+
+START_TEST(test_mac_gmac_ossl)
+{
+	uint8_t key[MCRYPTO_MAC_KEY_LEN], nonce[12], *data = malloc(BUF_MAX), mac[16], want[16];
+	struct mcrypto_mac_key k;
+
+	ck_assert_ptr_nonnull(data);
+	for (unsigned int i = 0; i < sizeof(key); i++)
+		key[i] = (uint8_t)(_i == 0 ? 0 : _i == 1 ? 0xff : 0x3d * i + 1);
+	for (unsigned int i = 0; i < BUF_MAX; i++)
+		data[i] = (uint8_t)(i * 5 + _i);
+	new_mac_key(MCRYPTO_MAC_AES_GMAC_128, key, &k);
+	for (size_t j = 0; j < ARRAY_LEN(mac_lens); j++) {
+		size_t len = mac_lens[j];
+		const uint8_t *d = data + (j & 3);
+
+		for (unsigned int i = 0; i < sizeof(nonce); i++)
+			nonce[i] = (uint8_t)(j * 17 + i);
+		ossl_gmac(key, nonce, d, len, want);
+		memset(mac, 0xee, sizeof(mac));
+		ck_assert_int_eq(mcrypto_mac(&k, nonce, d, len, mac), 0);
+		ck_assert_msg(memcmp(mac, want, 16) == 0, "key %d: wrong MAC at len %zu", _i, len);
+		ck_assert_int_eq(mcrypto_mac_verify(&k, nonce, d, len, want), 0);
+	}
+	mcrypto_mac_key_wipe(&k);
+	free(data);
+}
+END_TEST
+
+/*
+ * Which key bytes count: AES-GMAC reads the first 16 (bytes 16..31 change nothing), HMAC all
+ * 32 (every single-bit change of the key changes the MAC). Loop index: the MAC.
+ */
+START_TEST(test_mac_key_bytes)
+{
+	enum mcrypto_mac alg = tesla_macs[_i];
+	size_t used = alg == MCRYPTO_MAC_AES_GMAC_128 ? 16 : MCRYPTO_MAC_KEY_LEN;
+	uint8_t key[MCRYPTO_MAC_KEY_LEN], other[MCRYPTO_MAC_KEY_LEN], data[100];
+	uint8_t nonce[12] = { 9, 8, 7 }, mac[16], mac2[16];
+	struct mcrypto_mac_key k, o;
+
+	for (unsigned int i = 0; i < sizeof(key); i++)
+		key[i] = (uint8_t)(i * 7 + 1);
+	for (unsigned int i = 0; i < sizeof(data); i++)
+		data[i] = (uint8_t)i;
+	new_mac_key(alg, key, &k);
+	ck_assert_int_eq(mcrypto_mac(&k, nonce, data, sizeof(data), mac), 0);
+	for (size_t bit = 0; bit < MCRYPTO_MAC_KEY_LEN * 8; bit++) {
+		memcpy(other, key, sizeof(key));
+		other[bit / 8] ^= (uint8_t)(1u << (bit % 8));
+		new_mac_key(alg, other, &o);
+		ck_assert_int_eq(mcrypto_mac(&o, nonce, data, sizeof(data), mac2), 0);
+		if (bit / 8 < used)
+			ck_assert_msg(memcmp(mac, mac2, 16) != 0, "key bit %zu ignored", bit);
+		else
+			ck_assert_msg(memcmp(mac, mac2, 16) == 0, "key bit %zu used", bit);
+	}
+	/* GMAC: a whole different tail, zero or all ones, still gives the same MAC */
+	for (int fill = 0; fill < 2 && alg == MCRYPTO_MAC_AES_GMAC_128; fill++) {
+		memcpy(other, key, 16);
+		memset(other + 16, fill ? 0xff : 0, 16);
+		new_mac_key(alg, other, &o);
+		ck_assert_int_eq(mcrypto_mac(&o, nonce, data, sizeof(data), mac2), 0);
+		ck_assert_mem_eq(mac, mac2, 16);
+	}
+	mcrypto_mac_key_wipe(&o);
+	mcrypto_mac_key_wipe(&k);
+}
+END_TEST
+
+/*
+ * mcrypto_mac_verify(): the right MAC passes, every single-bit flip of the MAC, the data and
+ * (GMAC) the nonce fails, and so does a length off by one. HMAC reads no nonce. Loop index: the
+ * MAC.
+ */
+START_TEST(test_mac_verify)
+{
+	enum mcrypto_mac alg = tesla_macs[_i];
+	bool gmac = alg == MCRYPTO_MAC_AES_GMAC_128;
+	uint8_t key[MCRYPTO_MAC_KEY_LEN], data[62], nonce[12], mac[16], bad[16], copy[16];
+	uint8_t other_nonce[12];
+	struct mcrypto_mac_key k;
+
+	for (unsigned int i = 0; i < sizeof(key); i++)
+		key[i] = (uint8_t)(0xc0 ^ i);
+	for (unsigned int i = 0; i < sizeof(data); i++)
+		data[i] = (uint8_t)(i * 3);
+	for (unsigned int i = 0; i < sizeof(nonce); i++)
+		nonce[i] = (uint8_t)(0x40 + i);
+	new_mac_key(alg, key, &k);
+	ck_assert_int_eq(mcrypto_mac(&k, nonce, data, 61, mac), 0);
+	ck_assert_int_eq(mcrypto_mac_verify(&k, nonce, data, 61, mac), 0);
+	memcpy(copy, mac, sizeof(mac));
+
+	for (size_t bit = 0; bit < sizeof(mac) * 8; bit++) {
+		memcpy(bad, mac, sizeof(mac));
+		bad[bit / 8] ^= (uint8_t)(1u << (bit % 8));
+		ck_assert_msg(mcrypto_mac_verify(&k, nonce, data, 61, bad) == -EBADMSG,
+				"MAC bit %zu not detected", bit);
+	}
+	for (size_t bit = 0; bit < 61 * 8; bit++) {
+		data[bit / 8] ^= (uint8_t)(1u << (bit % 8));
+		ck_assert_msg(mcrypto_mac_verify(&k, nonce, data, 61, mac) == -EBADMSG,
+				"data bit %zu not detected", bit);
+		data[bit / 8] ^= (uint8_t)(1u << (bit % 8));
+	}
+	ck_assert_int_eq(mcrypto_mac_verify(&k, nonce, data, 60, mac), -EBADMSG);
+	ck_assert_int_eq(mcrypto_mac_verify(&k, nonce, data, 62, mac), -EBADMSG);
+	ck_assert_int_eq(mcrypto_mac_verify(&k, nonce, data, 0, mac), -EBADMSG);
+	for (size_t bit = 0; bit < sizeof(nonce) * 8; bit++) {
+		memcpy(other_nonce, nonce, sizeof(nonce));
+		other_nonce[bit / 8] ^= (uint8_t)(1u << (bit % 8));
+		ck_assert_msg(mcrypto_mac_verify(&k, other_nonce, data, 61, mac) ==
+				(gmac ? -EBADMSG : 0), "nonce bit %zu", bit);
+	}
+	if (!gmac)
+		ck_assert_int_eq(mcrypto_mac_verify(&k, NULL, data, 61, mac), 0);
+	/* nothing was written through the received MAC, and it still verifies */
+	ck_assert_mem_eq(mac, copy, sizeof(mac));
+	ck_assert_int_eq(mcrypto_mac_verify(&k, nonce, data, 61, mac), 0);
+	mcrypto_mac_key_wipe(&k);
+}
+END_TEST
+
+/* Every error return of the MAC calls. */
+START_TEST(test_mac_errors)
+{
+	static const uint8_t zero[sizeof(struct mcrypto_mac_key)];
+	static const enum mcrypto_mac bad_algs[] = {
+		MCRYPTO_MAC_NONE, MCRYPTO_MAC_MAX, (enum mcrypto_mac)77, (enum mcrypto_mac)-1,
+	};
+	static const char *const bad_engines[] = { "openssl", "", "IPSEC_MB" };
+	uint8_t key[MCRYPTO_MAC_KEY_LEN] = { 1, 2, 3 }, nonce[12] = { 0 }, data[8] = { 0 };
+	uint8_t mac[16];
+	struct mcrypto_mac_key k, g;
+
+	/* bad MAC: -EINVAL, and k is cleared, even when it held a key */
+	for (size_t i = 0; i < ARRAY_LEN(bad_algs); i++) {
+		new_mac_key(MCRYPTO_MAC_HMAC_SHA256_128, key, &k);
+		ck_assert_int_eq(mcrypto_mac_key_init(NULL, bad_algs[i], key, &k), -EINVAL);
+		ck_assert_mem_eq(&k, zero, sizeof(k));
+		ck_assert_int_eq(mcrypto_mac_verify(&k, nonce, data, 8, mac), -EINVAL);
+	}
+	ck_assert_int_eq(mcrypto_mac_key_init(NULL, MCRYPTO_MAC_AES_GMAC_128, NULL, &k), -EINVAL);
+	ck_assert_mem_eq(&k, zero, sizeof(k));
+	ck_assert_int_eq(mcrypto_mac_key_init(NULL, MCRYPTO_MAC_AES_GMAC_128, key, NULL), -EINVAL);
+	for (size_t i = 0; i < ARRAY_LEN(bad_engines); i++) {
+		new_mac_key(MCRYPTO_MAC_AES_GMAC_128, key, &k);
+		ck_assert_int_eq(mcrypto_mac_key_init(bad_engines[i], MCRYPTO_MAC_AES_GMAC_128, key,
+				&k), -ENOTSUP);
+		ck_assert_mem_eq(&k, zero, sizeof(k));
+	}
+	/* the engine by name */
+	ck_assert_int_eq(mcrypto_mac_key_init("ipsec_mb", MCRYPTO_MAC_HMAC_SHA256_128, key, &k), 0);
+	ck_assert_ptr_nonnull(k.engine);
+	ck_assert_uint_eq((uintptr_t)&k % 64, 0);
+	ck_assert_uint_eq((uintptr_t)k.ctx % 64, 0);
+
+	/* GMAC needs its nonce; no data for a non-zero length */
+	new_mac_key(MCRYPTO_MAC_AES_GMAC_128, key, &g);
+	ck_assert_int_eq(mcrypto_mac(&g, NULL, data, 8, mac), -EINVAL);
+	ck_assert_int_eq(mcrypto_mac(&g, NULL, NULL, 0, mac), -EINVAL);
+	ck_assert_int_eq(mcrypto_mac_verify(&g, NULL, data, 8, mac), -EINVAL);
+	ck_assert_int_eq(mcrypto_mac(&g, nonce, NULL, 1, mac), -EINVAL);
+	ck_assert_int_eq(mcrypto_mac_verify(&g, nonce, NULL, 1, mac), -EINVAL);
+	ck_assert_int_eq(mcrypto_mac(&k, NULL, NULL, 1, mac), -EINVAL);
+	ck_assert_int_eq(mcrypto_mac_verify(&k, NULL, NULL, 1, mac), -EINVAL);
+
+	/* verify without a key or a MAC */
+	ck_assert_int_eq(mcrypto_mac_verify(NULL, nonce, data, 8, mac), -EINVAL);
+	ck_assert_int_eq(mcrypto_mac_verify(&k, nonce, data, 8, NULL), -EINVAL);
+	mcrypto_mac_key_wipe(&g);
+	ck_assert_int_eq(mcrypto_mac_verify(&g, nonce, data, 8, mac), -EINVAL);
+	mcrypto_mac_key_wipe(&k);
+}
+END_TEST
+
+START_TEST(test_mac_names)
+{
+	static const struct {
+		enum mcrypto_mac alg;
+		const char *name;
+	} t[] = {
+		{ MCRYPTO_MAC_HMAC_SHA256_128, "hmac-sha256-128" },
+		{ MCRYPTO_MAC_AES_GMAC_128, "aes-gmac-128" },
+	};
+	static const char *const unknown[] = {
+		"", "HMAC-SHA256-128", "hmac-sha256", "hmac-sha256-128 ", "aes-gmac-256",
+		"aes-gcm-128", "none",
+	};
+
+	for (size_t i = 0; i < ARRAY_LEN(t); i++) {
+		ck_assert_str_eq(mcrypto_mac_name(t[i].alg), t[i].name);
+		ck_assert_int_eq(mcrypto_mac_by_name(t[i].name), t[i].alg);
+		ck_assert_int_eq(mcrypto_mac_by_name(mcrypto_mac_name(t[i].alg)), t[i].alg);
+	}
+	ck_assert_ptr_null(mcrypto_mac_name(MCRYPTO_MAC_NONE));
+	ck_assert_ptr_null(mcrypto_mac_name(MCRYPTO_MAC_MAX));
+	ck_assert_ptr_null(mcrypto_mac_name((enum mcrypto_mac)-1));
+	for (size_t i = 0; i < ARRAY_LEN(unknown); i++)
+		ck_assert_int_eq(mcrypto_mac_by_name(unknown[i]), MCRYPTO_MAC_NONE);
+	ck_assert_int_eq(mcrypto_mac_by_name(NULL), MCRYPTO_MAC_NONE);
+}
+END_TEST
+
+/* A wiped key is all zero bytes, key schedule and function pointer alike. Loop index: MAC. */
+START_TEST(test_mac_key_wipe)
+{
+	static const uint8_t zero[sizeof(struct mcrypto_mac_key)];
+	uint8_t key[MCRYPTO_MAC_KEY_LEN];
+	struct mcrypto_mac_key k;
+
+	memset(key, 0x6b, sizeof(key));
+	new_mac_key(tesla_macs[_i], key, &k);
+	ck_assert(memcmp(&k, zero, sizeof(k)) != 0);
+	mcrypto_mac_key_wipe(&k);
+	ck_assert_mem_eq(&k, zero, sizeof(k));
+	mcrypto_mac_key_wipe(NULL);
+}
+END_TEST
+
+/*
+ * Workers share one expanded key (read only) and each thread's first HMAC makes its job
+ * manager: several threads, both MACs, all equal to OpenSSL.
+ */
+struct mac_thr_arg {
+	const struct mcrypto_mac_key *hmac, *gmac;
+	const uint8_t *key;
+	int id;
+	int failed;
+};
+
+static void *mac_thr_main(void *p)
+{
+	struct mac_thr_arg *a = p;
+	uint8_t data[300], nonce[12] = { 0 }, mac[16], want[16], full[32];
+	unsigned int olen;
+
+	for (unsigned int i = 0; i < sizeof(data); i++)
+		data[i] = (uint8_t)(i ^ (a->id * 37));
+	for (uint32_t n = 0; n < 1000 && !a->failed; n++) {
+		size_t len = n % sizeof(data);
+
+		nonce[0] = (uint8_t)a->id;
+		memcpy(nonce + 8, &n, sizeof(n));
+		if (HMAC(EVP_sha256(), a->key, MCRYPTO_MAC_KEY_LEN, data, len, full,
+				&olen) == NULL || mcrypto_mac(a->hmac, NULL, data, len, mac) != 0 ||
+				memcmp(mac, full, 16) != 0)
+			a->failed = 1;
+		ossl_gmac(a->key, nonce, data, len, want);
+		if (mcrypto_mac(a->gmac, nonce, data, len, mac) != 0 ||
+				memcmp(mac, want, 16) != 0 ||
+				mcrypto_mac_verify(a->gmac, nonce, data, len, want) != 0)
+			a->failed = 1;
+	}
+	return NULL;
+}
+
+START_TEST(test_mac_threads)
+{
+	uint8_t key[MCRYPTO_MAC_KEY_LEN];
+	struct mcrypto_mac_key hk, gk;
+	struct mac_thr_arg args[NB_THREADS];
+	pthread_t t[NB_THREADS];
+
+	for (unsigned int i = 0; i < sizeof(key); i++)
+		key[i] = (uint8_t)(0x99 ^ (i * 13));
+	new_mac_key(MCRYPTO_MAC_HMAC_SHA256_128, key, &hk);
+	new_mac_key(MCRYPTO_MAC_AES_GMAC_128, key, &gk);
+	for (int i = 0; i < NB_THREADS; i++) {
+		args[i] = (struct mac_thr_arg){ .hmac = &hk, .gmac = &gk, .key = key, .id = i };
+		ck_assert_int_eq(pthread_create(&t[i], NULL, mac_thr_main, &args[i]), 0);
+	}
+	for (int i = 0; i < NB_THREADS; i++) {
+		pthread_join(t[i], NULL);
+		ck_assert_msg(args[i].failed == 0, "thread %d failed", i);
+	}
+	mcrypto_mac_key_wipe(&hk);
+	mcrypto_mac_key_wipe(&gk);
+}
+END_TEST
+
 Suite *crypto_suite(void);
 
 Suite *crypto_suite(void)
@@ -1274,6 +1708,20 @@ Suite *crypto_suite(void)
 	tcase_add_test(tc, test_threads_share_session);
 	tcase_add_test(tc, test_threads_first_init);
 	tcase_set_timeout(tc, 30);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("tesla_mac");
+	tcase_add_loop_test(tc, test_mac_hmac_kat, 0, (int)ARRAY_LEN(hmac_vec));
+	tcase_add_loop_test(tc, test_mac_hmac_ossl, 0, 3);
+	tcase_add_loop_test(tc, test_mac_gmac_kat, 0, (int)ARRAY_LEN(gmac_vec));
+	tcase_add_loop_test(tc, test_mac_gmac_ossl, 0, 3);
+	tcase_add_loop_test(tc, test_mac_key_bytes, 0, (int)ARRAY_LEN(tesla_macs));
+	tcase_add_loop_test(tc, test_mac_verify, 0, (int)ARRAY_LEN(tesla_macs));
+	tcase_add_test(tc, test_mac_errors);
+	tcase_add_test(tc, test_mac_names);
+	tcase_add_loop_test(tc, test_mac_key_wipe, 0, (int)ARRAY_LEN(tesla_macs));
+	tcase_add_test(tc, test_mac_threads);
+	tcase_set_timeout(tc, 60);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -102,7 +102,7 @@ static struct gwconf *load_config_file(const char *name)
 /* a 32-byte HMAC key; starts like K128, so the "never quoted" check covers it too */
 #define KAUTH "000102030405060708090a0b0c0d0e0f000102030405060708090a0b0c0d0e0f"
 #define SUITES "\"aes-gcm-128\", \"aes-gcm-256\", \"aes-gmac-128\", \"null-hmac-sha256-128\" " \
-	"or \"aes-ctr-128-hmac-sha256-128\""
+	"or \"aes-ctr-128-hmac-sha256-128\", each optionally followed by \"+tesla\""
 #define S256 "'suite': 'aes-gcm-256', 'key': '" K256 "'"
 /* a sending SA, SPI 4096, and the same with extra members */
 #define SA1 "{'spi': 4096, 'direction': 'sender', " S128 ", 'sids': [0]}"
@@ -117,6 +117,24 @@ static struct gwconf *load_config_file(const char *name)
 #define CONFX(extra) CONF(GROUP(SA1), ", " extra)
 #define POL(x) CONF(GROUP(SA1), ", 'policies': [" x "]")
 #define A50 "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+
+/* TESLA (doc/tesla.md): a commitment (public) and a chain key (secret, never quoted) */
+#define CMT "c0c1c2c3c4c5c6c7c8c9cacbcccdcecfd0d1d2d3d4d5d6d7d8d9dadbdcdddedf"
+#define CMT2 "e0e1e2e3e4e5e6e7e8e9eaebecedeeeff0f1f2f3f4f5f6f7f8f9fafbfcfdfeff"
+#define CKEY "7d3f9a1be4c2058f6a91d7e3b0c5f24e8a6d1c9b3e7f05a2d4c8b6e1f9a3072c"
+#define T0 "'t0_ms': 1700000000000, 'interval_ms': 10"
+#define SND1 "{'sids': [7], 'commitment': '" CMT "'}"
+/* a sending and a receiving TESLA SA (aes-gcm-128, SPI 4096) with extra "tesla" members */
+#define TSA(x) "{'spi': 4096, 'direction': 'sender', 'suite': 'aes-gcm-128+tesla', 'key': '" \
+	K128 "', 'sids': [0], 'tesla': {" T0 x "}}"
+#define TRX(senders, x) "{'spi': 4096, 'direction': 'receiver', 'suite': " \
+	"'aes-gcm-128+tesla', 'key': '" K128 "', 'tesla': {" T0 ", 'senders': [" senders "]" x "}}"
+#define TRX1(x) TRX(SND1, x)
+/* a receiving null-hmac-sha256-128 TESLA SA (no IV) */
+#define TNULL(senders, x) "{'spi': 4096, 'direction': 'receiver', 'suite': " \
+	"'null-hmac-sha256-128+tesla', 'auth_key': '" KAUTH "', 'tesla': {" T0 ", 'senders': [" \
+	senders "]" x "}}"
+#define TP "t.json: groups[0].sas[0].tesla"
 
 /* ------------------------------------------------------------------ shipped configurations */
 
@@ -500,17 +518,31 @@ END_TEST
 
 /* ------------------------------------------------------------------ the table of bad configs */
 
+/* Whether a message holds any 8 consecutive hex digits of the secret `hex`. */
+static bool quotes_secret(const char *msg, const char *hex)
+{
+	char piece[9];
+
+	for (size_t i = 0; i + 8 <= strlen(hex); i++) {
+		memcpy(piece, hex + i, 8);
+		piece[8] = '\0';
+		if (strcasestr(msg, piece) != NULL)
+			return true;
+	}
+	return false;
+}
+
 static const struct bad_case {
 	const char *json;       /* ' stands for " */
 	const char *want;       /* the message starts with this */
 } bad[] = {
 	/* unknown keys, top level and nested */
 	{ CONFX("'bogus': 1"), "t.json: bogus: expected one of the keys ports, groups, policies, "
-		"control, mbufs, burst, max_sas, max_senders, got an unknown key" },
+		"control, clock, mbufs, burst, max_sas, max_senders, got an unknown key" },
 	{ CONF1(SA1X("'kye': 1")), "t.json: groups[0].sas[0].kye: expected one of the keys spi, "
 		"direction, suite, key, auth_key, sid_bits, sids, replay_window, esn, lifetime, "
-		"activation_delay_ms, deactivation_delay_ms, ttl, dscp, replaces, got an unknown "
-		"key" },
+		"activation_delay_ms, deactivation_delay_ms, ttl, dscp, replaces, tesla, got an "
+		"unknown key" },
 	{ CONF1(SA1X("'op': 'add'")), "t.json: groups[0].sas[0].op: expected one of the keys" },
 	{ CONF1(SA1X("'group': 'g'")), "t.json: groups[0].sas[0].group: expected one of the keys" },
 	{ CONF("{" G1 ", 'sa': []}", ""), "t.json: groups[0].sa: expected one of the keys name, "
@@ -901,6 +933,217 @@ static const struct bad_case {
 		"got an object" },
 	{ CONFX("'policies': [5]"), "t.json: policies[0]: expected an object, got an integer" },
 
+	/* TESLA: the suite suffix and the "tesla" object */
+	{ CONF1(SAK("'suite': 'aes-cbc+tesla', 'key': '" K128 "'")), "t.json: groups[0].sas[0]."
+		"suite: expected " SUITES ", got \"aes-cbc+tesla\"" },
+	{ CONF1(SAK("'suite': '+tesla', 'key': '" K128 "'")), "t.json: groups[0].sas[0].suite: "
+		"expected " SUITES ", got \"+tesla\"" },
+	{ CONF1(SAK("'suite': 'aes-gcm-128+TESLA', 'key': '" K128 "'")), "t.json: groups[0]."
+		"sas[0].suite: expected " SUITES ", got \"aes-gcm-128+TESLA\"" },
+	{ CONF1(SAK("'suite': 'aes-gcm-128+tesla+tesla', 'key': '" K128 "'")), "t.json: "
+		"groups[0].sas[0].suite: expected " SUITES ", got \"aes-gcm-128+tesla+tesla\"" },
+	{ CONF1(SA1X("'tesla': {" T0 "}")), TP ": expected no \"tesla\" object with suite "
+		"\"aes-gcm-128\" (add \"+tesla\" to the suite to use TESLA: "
+		"\"aes-gcm-128+tesla\"), got an object" },
+	{ CONF1(SAK("'suite': 'aes-gcm-128+tesla', 'key': '" K128 "'")), TP ": expected an object "
+		"with the TESLA parameters of suite \"aes-gcm-128+tesla\", got nothing" },
+	{ CONF1(SAK("'suite': 'null-hmac-sha256-128+tesla', 'auth_key': '" KAUTH "'")), TP
+		": expected an object with the TESLA parameters of suite "
+		"\"null-hmac-sha256-128+tesla\", got nothing" },
+	{ CONF1(SAK("'suite': 'aes-gcm-128+tesla', 'key': '" K128 "', 'tesla': [1]")), TP
+		": expected an object, got an array" },
+	{ CONF1(TSA(", 'interval': 10")), TP ".interval: expected one of the keys t0_ms, "
+		"interval_ms, delay, chain_length, mac, max_walk, commitment_window, "
+		"last_key_window, chain_key, senders, bucket_bytes, bucket_packets, copy_max, "
+		"fail, got an unknown key" },
+	{ CONF1(SAK("'suite': 'aes-gcm-128+tesla', 'key': '" K128 "', 'tesla': {'interval_ms': "
+		"10}")), TP ".t0_ms: expected an integer in 0..18446744073709, got nothing" },
+	{ CONF1(SAK("'suite': 'aes-gcm-128+tesla', 'key': '" K128 "', 'tesla': {'t0_ms': -1, "
+		"'interval_ms': 10}")), TP ".t0_ms: expected an integer in 0..18446744073709, got "
+		"-1" },
+	{ CONF1(SAK("'suite': 'aes-gcm-128+tesla', 'key': '" K128 "', 'tesla': {'t0_ms': "
+		"18446744073710, 'interval_ms': 10}")), TP ".t0_ms: expected an integer in "
+		"0..18446744073709, got 18446744073710" },
+	{ CONF1(SAK("'suite': 'aes-gcm-128+tesla', 'key': '" K128 "', 'tesla': {'t0_ms': 1.5, "
+		"'interval_ms': 10}")), TP ".t0_ms: expected an integer in 0..18446744073709, got "
+		"a real number" },
+	{ CONF1(SAK("'suite': 'aes-gcm-128+tesla', 'key': '" K128 "', 'tesla': {'t0_ms': 0}")),
+		TP ".interval_ms: expected an integer in 1..60000, got nothing" },
+	{ CONF1(SAK("'suite': 'aes-gcm-128+tesla', 'key': '" K128 "', 'tesla': {'t0_ms': 0, "
+		"'interval_ms': 0}")), TP ".interval_ms: expected an integer in 1..60000, got 0" },
+	{ CONF1(SAK("'suite': 'aes-gcm-128+tesla', 'key': '" K128 "', 'tesla': {'t0_ms': 0, "
+		"'interval_ms': 60001}")), TP ".interval_ms: expected an integer in 1..60000, got "
+		"60001" },
+	{ CONF1(TSA(", 'delay': 1")), TP ".delay: expected an integer in 2..255, got 1" },
+	{ CONF1(TSA(", 'delay': 256")), TP ".delay: expected an integer in 2..255, got 256" },
+	{ CONF1(TSA(", 'chain_length': 3")), TP ".chain_length: expected an integer in "
+		"4..16777216, got 3" },
+	{ CONF1(TSA(", 'chain_length': 16777217")), TP ".chain_length: expected an integer in "
+		"4..16777216, got 16777217" },
+	/* tesla_params_check() decides, lib/tesla's words explain */
+	{ CONF1(TSA(", 'delay': 10, 'chain_length': 10")), TP ".chain_length: expected more "
+		"than delay (10) keys, got 10 (d > N: a chain must last longer than the disclosure "
+		"delay)" },
+	/* the window rule (RFC 5776): at chain_length, or at the window given explicitly */
+	{ CONF1(TSA(", 'chain_length': 4")), TP ".chain_length: expected delay + last_key_window "
+		"+ commitment_window <= chain_length (RFC 5776), got 2 + 2 + 1 = 5 > 4" },
+	{ CONF1(TSA(", 'chain_length': 1000, 'delay': 255, 'last_key_window': 255, "
+		"'commitment_window': 491")), TP ".commitment_window: expected delay + "
+		"last_key_window + commitment_window <= chain_length (RFC 5776), got 255 + 255 + "
+		"491 = 1001 > 1000" },
+	{ CONF1(TSA(", 'chain_length': 100, 'last_key_window': 99")), TP ".last_key_window: "
+		"expected delay + last_key_window + commitment_window <= chain_length (RFC 5776), "
+		"got 2 + 99 + 1 = 102 > 100" },
+	{ CONF1(TSA(", 'last_key_window': 0")), TP ".last_key_window: expected an integer in "
+		"1..360000, got 0" },
+	{ CONF1(TSA(", 'commitment_window': 0")), TP ".commitment_window: expected an integer in "
+		"1..360000, got 0" },
+	{ CONF1(TSA(", 'max_walk': 0")), TP ".max_walk: expected an integer in 1..360000, got 0" },
+	{ CONF1(TSA(", 'chain_length': 1000, 'max_walk': 1001")), TP ".max_walk: expected an "
+		"integer in 1..1000, got 1001" },
+	{ CONF1(TSA(", 'mac': 'aes-cmac-128'")), TP ".mac: expected \"hmac-sha256-128\" or "
+		"\"aes-gmac-128\", got \"aes-cmac-128\"" },
+	{ CONF1(TSA(", 'mac': 2")), TP ".mac: expected \"hmac-sha256-128\" or \"aes-gmac-128\", "
+		"got an integer" },
+	{ CONF1(TNULL("{'sids': [0], 'commitment': '" CMT "'}", ", 'mac': 'aes-gmac-128'")), TP
+		".mac: expected \"hmac-sha256-128\" with null-hmac-sha256-128 (aes-gmac-128 takes "
+		"its nonce from the IV, which null-hmac-sha256-128 does not have), got "
+		"\"aes-gmac-128\"" },
+	/* the chain key: sending SAs only, 64 hex digits, never quoted */
+	{ CONF1(TRX1(", 'chain_key': '" CKEY "'")), TP ".chain_key: expected no chain_key on a "
+		"\"receiver\" SA (it is the secret of a sending SA), got a string" },
+	{ CONF1(TSA(", 'chain_key': '" CKEY "00'")), TP ".chain_key: expected 64 hex digits "
+		"(32-byte key K_N of chain 0), got 66" },
+	{ CONF1(TSA(", 'chain_key': '7d3f9a1be4c2058f6a91d7e3b0c5f24e8a6d1c9b3e7f05a2d4c8b6e1f9"
+		"a307zc'")), TP ".chain_key: expected hex digits only, got a non-hex character at "
+		"position 63" },
+	{ CONF1(TSA(", 'chain_key': 7")), TP ".chain_key: expected a string of 64 hex digits "
+		"(32-byte key K_N of chain 0), got an integer" },
+	/* senders: required when the SA receives, refused when it only sends */
+	{ CONF1(TSA(", 'senders': [" SND1 "]")), TP ".senders: expected no senders on a "
+		"\"sender\" SA (only an SA that receives verifies other senders' chains), got an "
+		"array" },
+	{ CONF1("{'spi': 4096, 'direction': 'receiver', 'suite': 'aes-gcm-128+tesla', 'key': '"
+		K128 "', 'tesla': {" T0 "}}"), TP ".senders: expected an array of 1..8 TESLA "
+		"senders (whose chains a \"receiver\" SA verifies), got nothing" },
+	{ CONF1("{'spi': 4096, 'direction': 'symmetric', 'suite': 'aes-gcm-128+tesla', 'key': '"
+		K128 "', 'sids': [0], 'tesla': {" T0 ", 'senders': []}}"), TP ".senders: expected "
+		"an array of 1..8 TESLA senders (whose chains a \"symmetric\" SA verifies), got an "
+		"array of 0" },
+	{ CONF1(TRX("{'sids': [1], 'commitment': '" CMT "'}, {'sids': [2], 'commitment': '" CMT
+		"'}, {'sids': [3], 'commitment': '" CMT "'}, {'sids': [4], 'commitment': '" CMT
+		"'}, {'sids': [5], 'commitment': '" CMT "'}, {'sids': [6], 'commitment': '" CMT
+		"'}, {'sids': [7], 'commitment': '" CMT "'}, {'sids': [8], 'commitment': '" CMT
+		"'}, {'sids': [9], 'commitment': '" CMT "'}", "")), TP ".senders: expected an "
+		"array of 1..8 TESLA senders (whose chains a \"receiver\" SA verifies), got an "
+		"array of 9" },
+	{ CONF1(TRX("7", "")), TP ".senders[0]: expected an object, got an integer" },
+	{ CONF1(TRX("{'sids': [1], 'commitment': '" CMT "', 'key': 1}", "")), TP ".senders[0]."
+		"key: expected one of the keys sids, chain, commitment, clock_bound_ms, got an "
+		"unknown key" },
+	{ CONF1(TRX("{'commitment': '" CMT "'}", "")), TP ".senders[0].sids: expected an array "
+		"of 1..64 sender IDs (those this sender sends with), got nothing" },
+	{ CONF1(TRX("{'sids': [], 'commitment': '" CMT "'}", "")), TP ".senders[0].sids: "
+		"expected an array of 1..64 sender IDs (those this sender sends with), got an "
+		"array of 0" },
+	{ CONF1(TRX("{'sids': [256], 'commitment': '" CMT "'}", "")), TP ".senders[0].sids[0]: "
+		"expected a sender ID in 0..255 (sid_bits 8), got 256" },
+	{ CONF1(TRX("{'sids': ['1'], 'commitment': '" CMT "'}", "")), TP ".senders[0].sids[0]: "
+		"expected a sender ID in 0..255 (sid_bits 8), got \"1\"" },
+	{ CONF1("{'spi': 4096, 'direction': 'receiver', 'suite': 'aes-gcm-128+tesla', 'key': '"
+		K128 "', 'sid_bits': 12, 'tesla': {" T0 ", 'senders': [{'sids': [4095, 4096], "
+		"'commitment': '" CMT "'}]}}"), TP ".senders[0].sids[1]: expected a sender ID in "
+		"0..4095 (sid_bits 12), got 4096" },
+	{ CONF1(TRX("{'sids': [3, 3], 'commitment': '" CMT "'}", "")), TP ".senders[0].sids[1]: "
+		"expected sender IDs unique among the SA's TESLA senders, got 3 again (also "
+		"sids[0])" },
+	{ CONF1(TRX("{'sids': [1, 2], 'commitment': '" CMT "'}, {'sids': [5, 2], 'commitment': '"
+		CMT2 "'}", "")), TP ".senders[1].sids[1]: expected sender IDs unique among the "
+		"SA's TESLA senders, got 2 again (also senders[0].sids[1])" },
+	{ CONF1(TNULL("{'sids': [1], 'commitment': '" CMT "'}", "")), TP ".senders[0].sids: "
+		"expected [0]: null-hmac-sha256-128 has no IV to carry a sender ID, so the SA's "
+		"single sender is sender 0, got an array" },
+	{ CONF1(TNULL("{'sids': [0, 1], 'commitment': '" CMT "'}", "")), TP ".senders[0].sids: "
+		"expected [0]: null-hmac-sha256-128 has no IV to carry a sender ID" },
+	{ CONF1(TNULL("{'commitment': '" CMT "'}", "")), TP ".senders[0].sids: expected [0]: "
+		"null-hmac-sha256-128 has no IV to carry a sender ID, so the SA's single sender is "
+		"sender 0, got nothing" },
+	{ CONF1(TNULL("{'sids': [0], 'commitment': '" CMT "'}, {'sids': [0], 'commitment': '"
+		CMT "'}", "")), TP ".senders: expected one sender: null-hmac-sha256-128 has no IV "
+		"to carry a sender ID, so an SA has a single sender, got an array of 2" },
+	{ CONF1(TRX("{'sids': [1], 'chain': 11931, 'commitment': '" CMT "'}", "")), TP
+		".senders[0].chain: expected a chain index in 0..11930 (its first interval, chain "
+		"* chain_length, must fit 32 bits), got 11931" },
+	{ CONF1(TRX("{'sids': [1], 'chain': -1, 'commitment': '" CMT "'}", ", 'chain_length': "
+		"16777216")), TP ".senders[0].chain: expected a chain index in 0..255 (its first "
+		"interval, chain * chain_length, must fit 32 bits), got -1" },
+	{ CONF1(TRX("{'sids': [1], 'chain': '0', 'commitment': '" CMT "'}", "")), TP
+		".senders[0].chain: expected a chain index in 0..11930 (its first interval, chain "
+		"* chain_length, must fit 32 bits), got \"0\"" },
+	{ CONF1(TRX("{'sids': [1]}", "")), TP ".senders[0].commitment: expected a string of 64 "
+		"hex digits (32-byte commitment F(K_0) of the chain), got nothing" },
+	{ CONF1(TRX("{'sids': [1], 'commitment': '" K128 "'}", "")), TP ".senders[0].commitment: "
+		"expected 64 hex digits (32-byte commitment F(K_0) of the chain), got 40" },
+	/* D_t: any JSON number of ms, below d * T_int (tesla_params_check), above -d * T_int */
+	{ CONF1(TRX("{'sids': [1], 'commitment': '" CMT "', 'clock_bound_ms': '1'}", "")), TP
+		".senders[0].clock_bound_ms: expected a number of milliseconds (D_t), got \"1\"" },
+	{ CONF1(TRX("{'sids': [1], 'commitment': '" CMT "', 'clock_bound_ms': 20}", "")), TP
+		".senders[0].clock_bound_ms: expected a number of milliseconds below delay * "
+		"interval_ms = 20, got 20 (D_t >= d * T_int: no packet could ever pass the "
+		"safe-packet test)" },
+	{ CONF1(TRX("{'sids': [1], 'commitment': '" CMT "', 'clock_bound_ms': 30.0000001}",
+		", 'delay': 3")), TP ".senders[0].clock_bound_ms: expected a number of "
+		"milliseconds below delay * interval_ms = 30, got 30.0000001 (D_t >= d * T_int" },
+	{ CONF1(TRX("{'sids': [1], 'commitment': '" CMT "', 'clock_bound_ms': 1e300}", "")), TP
+		".senders[0].clock_bound_ms: expected a number of milliseconds below delay * "
+		"interval_ms = 20, got 1e+300 (D_t >= d * T_int" },
+	{ CONF1(TRX("{'sids': [1], 'commitment': '" CMT "', 'clock_bound_ms': -20}", "")), TP
+		".senders[0].clock_bound_ms: expected a number of milliseconds above -(delay * "
+		"interval_ms) = -20, got -20 (D_t <= -d * T_int: the receiver's clock would run d "
+		"intervals or more ahead of the sender's)" },
+	{ CONF1(TRX("{'sids': [1], 'commitment': '" CMT "', 'clock_bound_ms': -1e300}", "")), TP
+		".senders[0].clock_bound_ms: expected a number of milliseconds above -(delay * "
+		"interval_ms) = -20, got -1e+300" },
+	/* receiver store and fail mode */
+	{ CONF1(TRX1(", 'bucket_bytes': 4095")), TP ".bucket_bytes: expected an integer in "
+		"4096..1073741824, got 4095" },
+	{ CONF1(TRX1(", 'bucket_bytes': 1073741825")), TP ".bucket_bytes: expected an integer in "
+		"4096..1073741824, got 1073741825" },
+	{ CONF1(TRX1(", 'bucket_packets': 15")), TP ".bucket_packets: expected an integer in "
+		"16..4194304, got 15" },
+	{ CONF1(TRX1(", 'bucket_packets': 4194305")), TP ".bucket_packets: expected an integer "
+		"in 16..4194304, got 4194305" },
+	{ CONF1(TRX1(", 'copy_max': 2049")), TP ".copy_max: expected an integer in 0..2048, got "
+		"2049" },
+	{ CONF1(TRX1(", 'fail': 'drop'")), TP ".fail: expected \"close\" or \"open\", got "
+		"\"drop\"" },
+	{ CONF1(TRX1(", 'fail': true")), TP ".fail: expected \"close\" or \"open\", got true" },
+	/* a sending TESLA SA needs an SSM group: its beacons are sent from the source */
+	{ CONF("{'name': 'g', 'address': '239.1.1.1', 'sas': [" SA1 ", {'spi': 4097, "
+		"'direction': 'symmetric', 'suite': 'aes-gcm-128+tesla', 'key': '" K128 "', "
+		"'sids': [1], 'tesla': {" T0 ", 'senders': [" SND1 "]}}]}", ""),
+		"t.json: groups[0].sas[1].tesla: expected a sending TESLA SA only in a group with "
+		"a \"source\" (key beacons have no inner packet to copy addresses from and are "
+		"sent from the group's source), got one in group \"g\", which has none" },
+	{ CONF(GROUP(SA1) ", {'name': 'h', 'address': 'ff3e::1', 'sas': [" TSA("") "]}", ""),
+		"t.json: groups[1].sas[0].tesla: expected a sending TESLA SA only in a group with "
+		"a \"source\"" },
+
+	/* the receivers' clock */
+	{ CONFX("'clock': 5"), "t.json: clock: expected an object, got an integer" },
+	{ CONFX("'clock': {'source': 'ntp'}"), "t.json: clock.source: expected one of the keys "
+		"check, max_error_ms, got an unknown key" },
+	{ CONFX("'clock': {'check': 'ntp'}"), "t.json: clock.check: expected \"adjtimex\" or "
+		"\"none\", got \"ntp\"" },
+	{ CONFX("'clock': {'check': false}"), "t.json: clock.check: expected \"adjtimex\" or "
+		"\"none\", got false" },
+	{ CONFX("'clock': {'max_error_ms': 0}"), "t.json: clock.max_error_ms: expected an "
+		"integer in 1..10000, got 0" },
+	{ CONFX("'clock': {'max_error_ms': 10001}"), "t.json: clock.max_error_ms: expected an "
+		"integer in 1..10000, got 10001" },
+	{ CONFX("'clock': {'max_error_ms': 2.5}"), "t.json: clock.max_error_ms: expected an "
+		"integer in 1..10000, got a real number" },
+
 	/* syntax: file:line:column, and no jansson "near" text that could quote a key */
 	{ "{\n  'ports': [,\n}", "t.json:2:13: unexpected token" },
 	{ "{'ports': [], 'ports': []}", "t.json:1:21: duplicate object key" },
@@ -927,8 +1170,9 @@ START_TEST(bad_config)
 			"case %d:\n got  \"%s\"\n want \"%s...\"", _i, err, b->want);
 	ck_assert_msg(strchr(err, '\n') == NULL, "case %d: message spans lines", _i);
 	/* never key material, whatever went wrong */
-	ck_assert_msg(strstr(err, "0405060708") == NULL && strstr(err, "000102") == NULL,
-			"case %d: message quotes key material: %s", _i, err);
+	ck_assert_msg(strstr(err, "0405060708") == NULL && strstr(err, "000102") == NULL &&
+			!quotes_secret(err, CKEY), "case %d: message quotes key material: %s", _i,
+			err);
 }
 END_TEST
 
@@ -1029,7 +1273,7 @@ static const struct bad_case bad_sa[] = {
 	{ "{'op': 'add', 'group': 'g', 'spi': 4096, 'direction': 'receiver', " S128 "}",
 		"sa.json: op: expected one of the keys spi, direction, suite, key, auth_key, "
 		"sid_bits, sids, replay_window, esn, lifetime, activation_delay_ms, deactivation_delay_ms, ttl, "
-		"dscp, replaces, group, got an unknown key" },
+		"dscp, replaces, tesla, group, got an unknown key" },
 	{ "{'group': 'g', 'spi': 4096, 'direction': 'receiver', 'suite': 'aes-gcm-128', 'key': "
 		"'000102030405060708090a0b0c0d0e0f101112'}", "sa.json: key: expected 40 hex digits "
 		"(16-byte key + 4-byte salt), got 38" },
@@ -1045,6 +1289,21 @@ static const struct bad_case bad_sa[] = {
 	{ "{'group': 'g', 'spi': 4096, 'direction': 'receiver', " S128 ", 'replaces': 8192, "
 		"'activation_delay_ms': 9, 'deactivation_delay_ms': 8}", "sa.json: "
 		"deactivation_delay_ms: expected at least activation_delay_ms (9), got 8" },
+	/* TESLA: the same parser, paths from the top; the chain key is decoded, then wiped */
+	{ "{'group': 'g', 'spi': 4096, 'direction': 'sender', 'suite': 'aes-gcm-128+tesla', "
+		"'key': '" K128 "', 'sids': [0], 'tesla': {" T0 ", 'chain_key': '" CKEY "', "
+		"'fail': 'x'}}", "sa.json: tesla.fail: expected \"close\" or \"open\", got \"x\"" },
+	{ "{'group': 'g', 'spi': 4096, 'direction': 'receiver', " S128 ", 'tesla': {" T0 "}}",
+		"sa.json: tesla: expected no \"tesla\" object with suite \"aes-gcm-128\" (add "
+		"\"+tesla\" to the suite to use TESLA: \"aes-gcm-128+tesla\"), got an object" },
+	{ "{'group': 'g', 'spi': 4096, 'direction': 'receiver', 'suite': 'aes-gcm-128+tesla', "
+		"'key': '" K128 "', 'tesla': {" T0 "}}", "sa.json: tesla.senders: expected an "
+		"array of 1..8 TESLA senders (whose chains a \"receiver\" SA verifies), got "
+		"nothing" },
+	{ "{'group': 'g', 'spi': 4096, 'direction': 'receiver', 'suite': 'aes-gcm-128+tesla', "
+		"'key': '" K128 "', 'tesla': {" T0 ", 'senders': [{'sids': [1, 1], 'commitment': '"
+		CMT "'}]}}", "sa.json: tesla.senders[0].sids[1]: expected sender IDs unique among "
+		"the SA's TESLA senders, got 1 again (also sids[0])" },
 	{ "[1]", "sa.json: expected a JSON object at the top level, got an array" },
 	{ "{'group': 'g',", "sa.json:1:" },
 	{ "", "sa.json: expected a JSON object, got an empty file" },
@@ -1066,7 +1325,51 @@ START_TEST(bad_sa_json)
 			"case %d:\n got  \"%s\"\n want \"%s...\"", _i, err, b->want);
 	ck_assert_int_eq(g, -1);
 	ck_assert_msg(memcmp(&sa, zero, sizeof(sa)) == 0, "case %d: SA not wiped", _i);
-	ck_assert(strstr(err, "0405060708") == NULL);
+	ck_assert(strstr(err, "0405060708") == NULL && !quotes_secret(err, CKEY));
+	gwconf_free(c);
+}
+END_TEST
+
+/* msecctl SA files with TESLA: the group decides whether a sending SA may have TESLA. */
+START_TEST(tesla_sa_json)
+{
+	static const uint8_t zero[sizeof(struct gwconf_sa)];
+	char err[GWCONF_ERR_MAX];
+	struct gwconf *c = NULL;
+	struct gwconf_sa sa;
+	uint8_t k[GWCONF_TESLA_KEY_LEN];
+	int g = 99;
+
+	ck_assert_msg(load(CONF(GROUP(SA1) ", {'name': 'asm', 'address': '239.1.1.1', 'sas': ["
+			SA1 "]}", ""), &c, err) == 0, "%s", err);
+	ck_assert_msg(load_sa(c, "{'group': 'g', 'spi': 8192, 'direction': 'sender', 'suite': "
+			"'aes-gmac-128+tesla', 'key': '" K128 "', 'sids': [3], 'tesla': {" T0 ", "
+			"'delay': 3, 'chain_key': '" CKEY "'}}", &sa, &g, err) == 0, "%s", err);
+	ck_assert_int_eq(g, 0);
+	ck_assert(sa.tesla);
+	ck_assert_int_eq(sa.suite, MCRYPTO_SUITE_AES_GMAC_128);
+	ck_assert_uint_eq(sa.tl.d, 3);
+	ck_assert_uint_eq(sa.tl.lastkey, 3);
+	ck_assert(sa.tl.has_chain_key);
+	ck_assert_int_eq(test_hex(CKEY, k, sizeof(k)), GWCONF_TESLA_KEY_LEN);
+	ck_assert_mem_eq(sa.tl.chain_key, k, sizeof(k));
+	/* receiving needs no source */
+	ck_assert_msg(load_sa(c, "{'group': 'asm', 'spi': 8192, 'direction': 'receiver', 'suite': "
+			"'aes-gcm-128+tesla', 'key': '" K128 "', 'tesla': {" T0 ", 'senders': ["
+			SND1 "]}}", &sa, &g, err) == 0, "%s", err);
+	ck_assert_int_eq(g, 1);
+	ck_assert_uint_eq(sa.tl.nb_senders, 1);
+	/* sending does: the SA, chain key included, is wiped */
+	ck_assert_int_eq(load_sa(c, "{'group': 'asm', 'spi': 8192, 'direction': 'symmetric', "
+			"'suite': 'aes-gcm-128+tesla', 'key': '" K128 "', 'sids': [1], "
+			"'tesla': {" T0 ", 'chain_key': '" CKEY "', 'senders': [" SND1 "]}}", &sa,
+			&g, err), -EINVAL);
+	ck_assert_str_eq(err, "sa.json: tesla: expected a sending TESLA SA only in a group with "
+			"a \"source\" (key beacons have no inner packet to copy addresses from and "
+			"are sent from the group's source), got one in group \"asm\", which has "
+			"none");
+	ck_assert_int_eq(g, -1);
+	ck_assert(memcmp(&sa, zero, sizeof(sa)) == 0);
 	gwconf_free(c);
 }
 END_TEST
@@ -1124,6 +1427,316 @@ START_TEST(free_and_wipe)
 }
 END_TEST
 
+/* ------------------------------------------------------------------ TESLA */
+
+/* A sending SA with every key a sender uses, symmetric so that it also verifies two senders. */
+START_TEST(tesla_all_keys)
+{
+	char err[GWCONF_ERR_MAX];
+	struct gwconf *c = NULL;
+	const struct gwconf_sa *sa;
+	const struct gwconf_tesla *tl;
+	uint8_t k[GWCONF_TESLA_KEY_LEN];
+
+	ck_assert_msg(load(CONF1("{'spi': 4096, 'direction': 'symmetric', 'suite': "
+			"'aes-gcm-256+tesla', 'key': '" K256 "', 'sid_bits': 12, 'sids': [1, 2], "
+			"'tesla': {'t0_ms': 1700000000123, 'interval_ms': 100, 'delay': 3, "
+			"'chain_length': 864000, 'mac': 'aes-gmac-128', 'max_walk': 100, "
+			"'commitment_window': 100, 'last_key_window': 3, "
+			"'chain_key': '0x" CKEY "', "
+			"'senders': [{'sids': [3, 4095], 'chain': 4970, 'commitment': '" CMT "', "
+			"'clock_bound_ms': 25.5}, {'sids': [5], 'commitment': '" CMT2 "', "
+			"'clock_bound_ms': -299.999999}], 'bucket_bytes': 1073741824, "
+			"'bucket_packets': 16, 'copy_max': 0, 'fail': 'open'}}"), &c, err) == 0,
+			"%s", err);
+	sa = &c->groups[0].sas[0];
+	tl = &sa->tl;
+	ck_assert(sa->tesla);
+	ck_assert_int_eq(sa->suite, MCRYPTO_SUITE_AES_GCM_256);
+	ck_assert_uint_eq(sa->keymat_len, 36);
+	ck_assert_uint_eq(tl->t0_ns, UINT64_C(1700000000123000000));
+	ck_assert_uint_eq(tl->interval_ns, UINT64_C(100000000));
+	ck_assert_uint_eq(tl->d, 3);
+	ck_assert_uint_eq(tl->chain_length, 864000);
+	ck_assert_int_eq(tl->mac, MCRYPTO_MAC_AES_GMAC_128);
+	ck_assert_uint_eq(tl->max_walk, 100);
+	ck_assert_uint_eq(tl->newkcc, 100);
+	ck_assert_uint_eq(tl->lastkey, 3);
+	ck_assert(tl->has_chain_key);
+	ck_assert_int_eq(test_hex(CKEY, k, sizeof(k)), GWCONF_TESLA_KEY_LEN);
+	ck_assert_mem_eq(tl->chain_key, k, sizeof(k));
+	ck_assert_uint_eq(tl->nb_senders, 2);
+	ck_assert_uint_eq(tl->senders[0].nb_sids, 2);
+	ck_assert_uint_eq(tl->senders[0].sids[0], 3);
+	ck_assert_uint_eq(tl->senders[0].sids[1], 4095);
+	/* the last chain whose first index fits 32 bits: 4970 * 864000 <= 2^32 - 1 */
+	ck_assert_uint_eq(tl->senders[0].chain, 4970);
+	ck_assert_int_eq(test_hex(CMT, k, sizeof(k)), GWCONF_TESLA_KEY_LEN);
+	ck_assert_mem_eq(tl->senders[0].commitment, k, sizeof(k));
+	ck_assert(tl->senders[0].has_clock_bound);
+	ck_assert_int_eq(tl->senders[0].clock_bound_ns, 25500000);
+	ck_assert_uint_eq(tl->senders[1].nb_sids, 1);
+	ck_assert_uint_eq(tl->senders[1].chain, 0);
+	ck_assert_int_eq(test_hex(CMT2, k, sizeof(k)), GWCONF_TESLA_KEY_LEN);
+	ck_assert_mem_eq(tl->senders[1].commitment, k, sizeof(k));
+	ck_assert_int_eq(tl->senders[1].clock_bound_ns, -299999999);
+	ck_assert_uint_eq(tl->bucket_bytes, 1u << 30);
+	ck_assert_uint_eq(tl->bucket_packets, 16);
+	ck_assert_uint_eq(tl->copy_max, 0);
+	ck_assert(tl->fail_open);
+	gwconf_free(c);
+
+	/* a sender-only SA: everything but "senders" */
+	ck_assert_msg(load(CONF1(TSA(", 'delay': 255, 'chain_length': 16777216, 'mac': "
+			"'hmac-sha256-128', 'max_walk': 16777216, 'commitment_window': 16776960, "
+			"'last_key_window': 1, 'chain_key': '" CKEY "', 'bucket_bytes': 4096, "
+			"'bucket_packets': 4194304, 'copy_max': 2048, 'fail': 'close'")), &c,
+			err) == 0, "%s", err);
+	tl = &c->groups[0].sas[0].tl;
+	ck_assert_uint_eq(tl->t0_ns, UINT64_C(1700000000000000000));
+	ck_assert_uint_eq(tl->interval_ns, 10000000);
+	ck_assert_uint_eq(tl->d, 255);
+	ck_assert_uint_eq(tl->chain_length, 1u << 24);
+	ck_assert_int_eq(tl->mac, MCRYPTO_MAC_HMAC_SHA256_128);
+	ck_assert_uint_eq(tl->max_walk, 1u << 24);
+	ck_assert_uint_eq(tl->newkcc, (1u << 24) - 256);
+	ck_assert_uint_eq(tl->lastkey, 1);
+	ck_assert(tl->has_chain_key);
+	ck_assert_uint_eq(tl->nb_senders, 0);
+	ck_assert_uint_eq(tl->bucket_bytes, 4096);
+	ck_assert_uint_eq(tl->bucket_packets, 1u << 22);
+	ck_assert_uint_eq(tl->copy_max, 2048);
+	ck_assert(!tl->fail_open);
+	/* a sending group still gets its implicit protect rule */
+	ck_assert_uint_eq(c->nb_policies, 1);
+	gwconf_free(c);
+
+	/* a receiver with every key a receiver uses, in an ASM group: only senders need S */
+	ck_assert_msg(load(CONF("{'name': 'g', 'address': '239.1.1.1', 'sas': [" TRX("{'sids': "
+			"[0, 1], 'chain': 3, 'commitment': '" CMT "', 'clock_bound_ms': 0}",
+			", 'delay': 4, 'chain_length': 3600, 'mac': 'aes-gmac-128', "
+			"'max_walk': 50, 'commitment_window': 60, 'last_key_window': 4, "
+			"'bucket_bytes': 65536, 'bucket_packets': 256, 'copy_max': 256, "
+			"'fail': 'close'") "]}", ""), &c, err) == 0, "%s", err);
+	tl = &c->groups[0].sas[0].tl;
+	ck_assert_uint_eq(tl->d, 4);
+	ck_assert_uint_eq(tl->chain_length, 3600);
+	ck_assert_uint_eq(tl->max_walk, 50);
+	ck_assert_uint_eq(tl->newkcc, 60);
+	ck_assert_uint_eq(tl->lastkey, 4);
+	ck_assert(!tl->has_chain_key);
+	ck_assert_uint_eq(tl->nb_senders, 1);
+	ck_assert_uint_eq(tl->senders[0].chain, 3);
+	ck_assert(tl->senders[0].has_clock_bound);
+	ck_assert_int_eq(tl->senders[0].clock_bound_ns, 0);
+	ck_assert_uint_eq(tl->bucket_bytes, 65536);
+	ck_assert_uint_eq(tl->bucket_packets, 256);
+	ck_assert_uint_eq(tl->copy_max, 256);
+	ck_assert_uint_eq(c->nb_policies, 0);
+	gwconf_free(c);
+}
+END_TEST
+
+START_TEST(tesla_defaults)
+{
+	static const struct {
+		const char *extra;
+		uint32_t d, chain_length, max_walk, lastkey, newkcc;
+	} want[] = {
+		{ "", 2, 360000, 500, 2, 500 },
+		/* short chains: max_walk is the chain, the commitment window what is left */
+		{ ", 'chain_length': 300", 2, 300, 300, 2, 296 },
+		{ ", 'chain_length': 5", 2, 5, 5, 2, 1 },
+		{ ", 'chain_length': 4, 'last_key_window': 1", 2, 4, 4, 1, 1 },
+		/* last_key_window follows the delay */
+		{ ", 'delay': 7, 'chain_length': 510", 7, 510, 500, 7, 496 },
+		{ ", 'delay': 7, 'last_key_window': 1", 7, 360000, 500, 1, 500 },
+	};
+	char err[GWCONF_ERR_MAX];
+
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		char json[2048];
+		struct gwconf *c = NULL;
+		const struct gwconf_tesla *tl;
+
+		snprintf(json, sizeof(json), CONF1(TRX1("%s")), want[i].extra);
+		ck_assert_msg(load(json, &c, err) == 0, "case %zu: %s", i, err);
+		tl = &c->groups[0].sas[0].tl;
+		ck_assert_uint_eq(tl->d, want[i].d);
+		ck_assert_uint_eq(tl->chain_length, want[i].chain_length);
+		ck_assert_uint_eq(tl->max_walk, want[i].max_walk);
+		ck_assert_uint_eq(tl->lastkey, want[i].lastkey);
+		ck_assert_uint_eq(tl->newkcc, want[i].newkcc);
+		ck_assert_int_eq(tl->mac, MCRYPTO_MAC_HMAC_SHA256_128);
+		ck_assert(!tl->has_chain_key);
+		ck_assert_uint_eq(tl->bucket_bytes, 1u << 20);
+		ck_assert_uint_eq(tl->bucket_packets, 4096);
+		ck_assert_uint_eq(tl->copy_max, 512);
+		ck_assert(!tl->fail_open);
+		ck_assert_uint_eq(tl->nb_senders, 1);
+		ck_assert_uint_eq(tl->senders[0].nb_sids, 1);
+		ck_assert_uint_eq(tl->senders[0].sids[0], 7);
+		ck_assert_uint_eq(tl->senders[0].chain, 0);
+		ck_assert(!tl->senders[0].has_clock_bound);
+		ck_assert_uint_eq(tl->t0_ns, UINT64_C(1700000000000000000));
+		ck_assert_uint_eq(tl->interval_ns, 10000000);
+		gwconf_free(c);
+	}
+}
+END_TEST
+
+/* "+tesla" on every suite; null-hmac-sha256-128 has one sender, SID 0. */
+START_TEST(tesla_every_suite)
+{
+	static const struct {
+		const char *suite, *keys;
+		enum mcrypto_suite want;
+		bool iv;
+	} s[] = {
+		{ "aes-gcm-128", "'key': '" K128 "'", MCRYPTO_SUITE_AES_GCM_128, true },
+		{ "aes-gcm-256", "'key': '" K256 "'", MCRYPTO_SUITE_AES_GCM_256, true },
+		{ "aes-gmac-128", "'key': '" K128 "'", MCRYPTO_SUITE_AES_GMAC_128, true },
+		{ "aes-ctr-128-hmac-sha256-128", "'key': '" K128 "', 'auth_key': '" KAUTH "'",
+			MCRYPTO_SUITE_AES_CTR_128_HMAC_SHA256, true },
+		{ "null-hmac-sha256-128", "'auth_key': '" KAUTH "'", MCRYPTO_SUITE_NULL_HMAC_SHA256,
+			false },
+	};
+	char err[GWCONF_ERR_MAX];
+
+	for (size_t i = 0; i < sizeof(s) / sizeof(s[0]); i++) {
+		char json[4096];
+		struct gwconf *c = NULL;
+		const struct gwconf_group *g;
+
+		/* a sending (4096) and a receiving (4097) TESLA SA, and a plain one (4098) */
+		snprintf(json, sizeof(json), "{" PORTS ", 'groups': [{" G1 ", 'sas': ["
+				"{'spi': 4096, 'direction': 'sender', 'suite': '%s+tesla', %s, "
+				"'sids': [0], 'tesla': {" T0 ", 'mac': '%s'}}, "
+				"{'spi': 4097, 'direction': 'receiver', 'suite': '%s+tesla', %s, "
+				"'tesla': {" T0 ", 'senders': [{'sids': [0], "
+				"'commitment': '" CMT "'}]}}, "
+				"{'spi': 4098, 'direction': 'receiver', 'suite': '%s', %s}]}]}",
+				s[i].suite, s[i].keys, s[i].iv ? "aes-gmac-128" : "hmac-sha256-128",
+				s[i].suite, s[i].keys, s[i].suite, s[i].keys);
+		ck_assert_msg(load(json, &c, err) == 0, "%s: %s", s[i].suite, err);
+		g = &c->groups[0];
+		for (int j = 0; j < 3; j++) {
+			ck_assert_int_eq(g->sas[j].suite, s[i].want);
+			ck_assert_uint_eq(g->sas[j].keymat_len,
+					mcrypto_keymat_len(mcrypto_suite_info(s[i].want)));
+			ck_assert(g->sas[j].tesla == (j < 2));
+		}
+		ck_assert_int_eq(g->sas[0].tl.mac, s[i].iv ? MCRYPTO_MAC_AES_GMAC_128 :
+				MCRYPTO_MAC_HMAC_SHA256_128);
+		ck_assert_uint_eq(g->sas[1].tl.nb_senders, 1);
+		/* the plain SA keeps a zeroed TESLA record */
+		ck_assert_uint_eq(g->sas[2].tl.interval_ns, 0);
+		gwconf_free(c);
+	}
+}
+END_TEST
+
+/* No error message quotes the chain key, whatever goes wrong around it. */
+START_TEST(tesla_chain_key_never_quoted)
+{
+	static const char *const cases[] = {
+		CONF1(TSA(", 'chain_key': '" CKEY "0'")),
+		CONF1(TSA(", 'chain_key': '" CKEY "q'")),
+		CONF1(TSA(", 'chain_key': 'q" CKEY "'")),
+		CONF1(TSA(", 'chain_key': ['" CKEY "']")),
+		CONF1(TRX1(", 'chain_key': '" CKEY "'")),
+		/* decoded, then something later fails */
+		CONF1(TSA(", 'chain_key': '" CKEY "', 'fail': 'x'")),
+		CONF1(TSA(", 'chain_key': '" CKEY "', 'senders': []")),
+		CONF1(TSA(", 'chain_key': '" CKEY "'") ", " SA1),
+		CONF("{'name': 'g', 'address': '239.1.1.1', 'sas': ["
+			TSA(", 'chain_key': '" CKEY "'") "]}", ""),
+		/* a chain key where a commitment, a SID or a suite goes */
+		CONF1(TRX("{'sids': [1], 'commitment': '" CKEY "0'}", "")),
+		CONF1(TRX("{'sids': [1], 'commitment': 'x" CKEY "'}", "")),
+	};
+	char err[GWCONF_ERR_MAX];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct gwconf *c = NULL;
+
+		ck_assert_int_eq(load(cases[i], &c, err), -EINVAL);
+		ck_assert_ptr_null(c);
+		ck_assert_msg(!quotes_secret(err, CKEY), "case %zu quotes the key: %s", i, err);
+	}
+}
+END_TEST
+
+START_TEST(clock_block)
+{
+	char err[GWCONF_ERR_MAX];
+	struct gwconf *c = NULL;
+
+	/* absent: adjtimex, 10 ms */
+	ck_assert_msg(load(CONF1(SA1), &c, err) == 0, "%s", err);
+	ck_assert(c->clock_check);
+	ck_assert_uint_eq(c->clock_max_error_ms, 10);
+	gwconf_free(c);
+	/* empty: the same */
+	ck_assert_msg(load(CONFX("'clock': {}"), &c, err) == 0, "%s", err);
+	ck_assert(c->clock_check);
+	ck_assert_uint_eq(c->clock_max_error_ms, 10);
+	gwconf_free(c);
+	ck_assert_msg(load(CONFX("'clock': {'check': 'none', 'max_error_ms': 10000}"), &c,
+			err) == 0, "%s", err);
+	ck_assert(!c->clock_check);
+	ck_assert_uint_eq(c->clock_max_error_ms, 10000);
+	gwconf_free(c);
+	ck_assert_msg(load(CONFX("'clock': {'check': 'adjtimex', 'max_error_ms': 1}"), &c,
+			err) == 0, "%s", err);
+	ck_assert(c->clock_check);
+	ck_assert_uint_eq(c->clock_max_error_ms, 1);
+	gwconf_free(c);
+}
+END_TEST
+
+/* The clock bound D_t: any JSON number of ms inside (-d * T_int, d * T_int), stored in ns. */
+START_TEST(tesla_clock_bound)
+{
+	static const struct {
+		const char *ms;
+		int64_t ns;
+		bool refused;
+	} want[] = {
+		{ "0", 0 }, { "1", 1000000 }, { "0.5", 500000 }, { "-0.5", -500000 },
+		{ "19.999999", 19999999 }, { "-19.999999", -19999999 }, { "1e-3", 1000 },
+		{ "-0.0", 0 }, { "-0", 0 },
+		/* to the nearest ns: times are whole ns, so a fraction below 0.5 changes nothing */
+		{ "0.0000004", 0 }, { "0.0000006", 1 }, { "-0.0000004", 0 }, { "-0.0000006", -1 },
+		/* 19.9999999 ms is 20 ms = d * T_int to the ns: refused by tesla_params_check() */
+		{ "19.9999999", 0, true }, { "-19.9999999", 0, true },
+	};
+	char err[GWCONF_ERR_MAX];
+
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		char json[2048];
+		struct gwconf *c = NULL;
+		const struct gwconf_tesla_sender *s;
+		int rc;
+
+		snprintf(json, sizeof(json), CONF1(TRX("{'sids': [1], 'commitment': '" CMT "', "
+				"'clock_bound_ms': %s}", "")), want[i].ms);
+		rc = load(json, &c, err);
+		if (want[i].refused) {
+			ck_assert_int_eq(rc, -EINVAL);
+			ck_assert_msg(strstr(err, "clock_bound_ms: expected") != NULL &&
+					strstr(err, want[i].ms) != NULL, "%s", err);
+			continue;
+		}
+		ck_assert_msg(rc == 0, "%s: %s", want[i].ms, err);
+		s = &c->groups[0].sas[0].tl.senders[0];
+		ck_assert(s->has_clock_bound);
+		ck_assert_int_eq(s->clock_bound_ns, want[i].ns);
+		gwconf_free(c);
+	}
+}
+END_TEST
+
 Suite *gwconf_suite(void);
 
 Suite *gwconf_suite(void)
@@ -1150,6 +1763,15 @@ Suite *gwconf_suite(void)
 	tcase_add_test(tc, free_and_wipe);
 	suite_add_tcase(s, tc);
 
+	tc = tcase_create("tesla");
+	tcase_add_test(tc, tesla_all_keys);
+	tcase_add_test(tc, tesla_defaults);
+	tcase_add_test(tc, tesla_every_suite);
+	tcase_add_test(tc, tesla_clock_bound);
+	tcase_add_test(tc, tesla_chain_key_never_quoted);
+	tcase_add_test(tc, clock_block);
+	suite_add_tcase(s, tc);
+
 	tc = tcase_create("errors");
 	tcase_add_loop_test(tc, bad_config, 0, (int)(sizeof(bad) / sizeof(bad[0])));
 	tcase_add_test(tc, missing_file);
@@ -1160,6 +1782,7 @@ Suite *gwconf_suite(void)
 	tcase_add_test(tc, sa_json);
 	tcase_add_loop_test(tc, bad_sa_json, 0, (int)(sizeof(bad_sa) / sizeof(bad_sa[0])));
 	tcase_add_test(tc, sa_json_without_conf);
+	tcase_add_test(tc, tesla_sa_json);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -2,6 +2,8 @@
 /*
  * The Intel IPsec-MB engine: AES-GCM (RFC 4106) and AES-GMAC (RFC 4543) through the direct API,
  * AES-CTR (RFC 3686) and NULL (RFC 2410) with HMAC-SHA-256-128 (RFC 4868) through the job API.
+ * The TESLA MACs (mcrypto_mac_key_init()) take the same two paths: AES-GMAC a direct GCM call,
+ * HMAC-SHA-256-128 a job with the precomputed inner and outer states.
  *
  * The direct API is one synchronous call per packet on pre-expanded keys: no job queue, no
  * per-call parameter objects (OpenSSL EVP spends most of a 64-byte packet on its per-call
@@ -25,6 +27,7 @@
  * process-wide imb_errno (a plain global, not thread-local), so worker cores write one shared
  * cache line per packet. Harmless for correctness; watch it in multi-core benchmarks.
  */
+#include <assert.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdbool.h>
@@ -56,7 +59,7 @@ static IMB_MGR *mgr_new(int *err)
 	init_mb_mgr_auto(m, &arch);
 	if (imb_get_errno(m) != 0 || arch == IMB_ARCH_NONE || m->gcm128_enc == NULL ||
 			m->gcm256_enc == NULL || m->gmac128_init == NULL ||
-			m->sha256_one_block == NULL) {
+			m->sha256_one_block == NULL || m->sha256 == NULL) {
 		free_mb_mgr(m);
 		*err = -ENOTSUP;
 		return NULL;
@@ -324,11 +327,16 @@ static int gmac_open(const struct mcrypto_session *s, const uint8_t *iv, const u
 
 /* ----------------------------------------- AES-CTR / NULL + HMAC-SHA-256-128 (job API) */
 
+/* HMAC-SHA-256 key: the inner and outer hash states after K ^ ipad and K ^ opad (RFC 2104). */
+struct hmac_ctx {
+	uint8_t ipad[IMB_SHA256_DIGEST_SIZE_IN_BYTES] __attribute__((aligned(16)));
+	uint8_t opad[IMB_SHA256_DIGEST_SIZE_IN_BYTES] __attribute__((aligned(16)));
+};
+
 /* Key schedule of the cipher plus MAC suites. */
 struct etm_ctx {
 	uint8_t enc_keys[16 * 15] __attribute__((aligned(16))); /* AES-128 encryption rounds */
-	uint8_t ipad[IMB_SHA256_DIGEST_SIZE_IN_BYTES] __attribute__((aligned(16)));
-	uint8_t opad[IMB_SHA256_DIGEST_SIZE_IN_BYTES] __attribute__((aligned(16)));
+	struct hmac_ctx hmac;
 };
 
 static inline const struct etm_ctx *etm_of(const struct mcrypto_session *s)
@@ -444,17 +452,15 @@ static inline void ctr_job(IMB_JOB *job, const struct mcrypto_session *s, const 
  * computation only. That spot is where the ICV goes, so the high half is written there, hashed,
  * and then overwritten by the ICV. RFC 4868 §2.1.2: HMAC-SHA-256-128 is the leftmost 128 bits.
  */
-static inline void hmac_job(IMB_JOB *job, const struct mcrypto_session *s, const uint8_t *esp,
-		uint32_t hash_len, uint8_t *tag)
+static inline void hmac_job(IMB_JOB *job, const struct hmac_ctx *k, const uint8_t *src,
+		uint64_t hash_len, uint8_t *tag, uint32_t tag_len)
 {
-	const struct etm_ctx *k = etm_of(s);
-
 	job->hash_alg = IMB_AUTH_HMAC_SHA_256;
-	job->src = esp;
+	job->src = src;
 	job->hash_start_src_offset_in_bytes = 0;
 	job->msg_len_to_hash_in_bytes = hash_len;
 	job->auth_tag_output = tag;
-	job->auth_tag_output_len_in_bytes = s->icv_len;
+	job->auth_tag_output_len_in_bytes = tag_len;
 	job->u.HMAC._hashed_auth_key_xor_ipad = k->ipad;
 	job->u.HMAC._hashed_auth_key_xor_opad = k->opad;
 }
@@ -510,7 +516,7 @@ static inline void etm_seal(const struct mcrypto_session *s, const uint8_t *iv,
 	} else {
 		null_cipher_job(job, esp, data);
 	}
-	hmac_job(job, s, esp, hash_len, tag);
+	hmac_job(job, &etm_of(s)->hmac, esp, hash_len, tag, s->icv_len);
 	if (run_job(m) != 0)
 		goto fail;
 	memcpy(icv, tag, s->icv_len);
@@ -549,7 +555,7 @@ static inline int etm_open(const struct mcrypto_session *s, const uint8_t *iv,
 	job->cipher_direction = IMB_DIR_DECRYPT;
 	job->chain_order = IMB_ORDER_HASH_CIPHER;
 	null_cipher_job(job, esp, data);
-	hmac_job(job, s, esp, hash_len, tag);
+	hmac_job(job, &etm_of(s)->hmac, esp, hash_len, tag, s->icv_len);
 	rc = run_job(m);
 	if (aad_len == 12)
 		memcpy(icv, rx, 4);
@@ -595,23 +601,53 @@ static int null_hmac_open(const struct mcrypto_session *s, const uint8_t *iv,
 	return etm_open(s, iv, aad, aad_len, data, len, icv, false);
 }
 
-/* RFC 2104: the inner and outer hash states after the first block, K ^ ipad and K ^ opad. */
-static void hmac_precompute(const IMB_MGR *m, struct etm_ctx *k, const uint8_t *key,
+/* RFC 2104: the first blocks K ^ ipad and K ^ opad; key_len <= the SHA-256 block (callers: 32). */
+static void hmac_pads(uint8_t *ipad, uint8_t *opad, const uint8_t *key, size_t key_len)
+{
+	memset(ipad, 0x36, IMB_SHA_256_BLOCK_SIZE);
+	memset(opad, 0x5c, IMB_SHA_256_BLOCK_SIZE);
+	for (size_t i = 0; i < key_len; i++) {
+		ipad[i] ^= key[i];
+		opad[i] ^= key[i];
+	}
+}
+
+/* RFC 2104: the inner and outer hash states after the first block, for ESP and TESLA alike. */
+static void hmac_precompute(const IMB_MGR *m, struct hmac_ctx *k, const uint8_t *key,
 		size_t key_len)
 {
 	uint8_t ipad[IMB_SHA_256_BLOCK_SIZE] __attribute__((aligned(16)));
 	uint8_t opad[IMB_SHA_256_BLOCK_SIZE] __attribute__((aligned(16)));
 
-	memset(ipad, 0x36, sizeof(ipad));
-	memset(opad, 0x5c, sizeof(opad));
-	for (size_t i = 0; i < key_len; i++) {
-		ipad[i] ^= key[i];
-		opad[i] ^= key[i];
-	}
+	hmac_pads(ipad, opad, key, key_len);
 	IMB_SHA256_ONE_BLOCK(m, ipad, k->ipad);
 	IMB_SHA256_ONE_BLOCK(m, opad, k->opad);
 	OPENSSL_cleanse(ipad, sizeof(ipad));
 	OPENSSL_cleanse(opad, sizeof(opad));
+}
+
+/*
+ * The leftmost MCRYPTO_MAC_LEN bytes of HMAC(K, "") = H(K ^ opad || H(K ^ ipad)), from the key
+ * with two direct-API hashes. The job API refuses a zero-length hash (IMB_ERR_JOB_AUTH_LEN in
+ * 1.3) and the precomputed states cannot be finished without it; only an empty TESLA message
+ * comes here, so key set-up does not pay these 2300 TSC cycles (measured on the build machine;
+ * the two state blocks cost 1100).
+ */
+static void hmac_empty(const IMB_MGR *m, const uint8_t *key, size_t key_len, uint8_t *out)
+{
+	uint8_t ipad[IMB_SHA_256_BLOCK_SIZE] __attribute__((aligned(16)));
+	/* K ^ opad || H(K ^ ipad) */
+	uint8_t outer[IMB_SHA_256_BLOCK_SIZE + IMB_SHA256_DIGEST_SIZE_IN_BYTES]
+		__attribute__((aligned(16)));
+	uint8_t digest[IMB_SHA256_DIGEST_SIZE_IN_BYTES] __attribute__((aligned(16)));
+
+	hmac_pads(ipad, outer, key, key_len);
+	IMB_SHA256(m, ipad, sizeof(ipad), outer + IMB_SHA_256_BLOCK_SIZE);
+	IMB_SHA256(m, outer, sizeof(outer), digest);
+	memcpy(out, digest, MCRYPTO_MAC_LEN);
+	OPENSSL_cleanse(ipad, sizeof(ipad));
+	OPENSSL_cleanse(outer, sizeof(outer));
+	OPENSSL_cleanse(digest, sizeof(digest));
 }
 
 /* ------------------------------------------------------------------ sessions */
@@ -675,7 +711,7 @@ static int imb_session_init(struct mcrypto_session *s, const uint8_t *key, size_
 			return -EINVAL;
 		IMB_AES_KEYEXP_128(m, key, ek->enc_keys, dec_keys);
 		OPENSSL_cleanse(dec_keys, sizeof(dec_keys));
-		hmac_precompute(m, ek, auth_key, auth_key_len);
+		hmac_precompute(m, &ek->hmac, auth_key, auth_key_len);
 		s->seal = ctr_hmac_seal;
 		s->open = ctr_hmac_open;
 		break;
@@ -683,7 +719,7 @@ static int imb_session_init(struct mcrypto_session *s, const uint8_t *key, size_
 		if (key_len != 0 || auth_key_len != IMB_SHA256_DIGEST_SIZE_IN_BYTES ||
 				s->iv_len != 0)
 			return -EINVAL;
-		hmac_precompute(m, ek, auth_key, auth_key_len);
+		hmac_precompute(m, &ek->hmac, auth_key, auth_key_len);
 		s->seal = null_hmac_seal;
 		s->open = null_hmac_open;
 		break;
@@ -694,9 +730,133 @@ static int imb_session_init(struct mcrypto_session *s, const uint8_t *key, size_
 	return 0;
 }
 
+/* ------------------------------------------------------------------ TESLA MACs */
+
+/*
+ * HMAC-SHA-256-128 key: the states, and the key itself for the empty message (hmac_empty()).
+ * Both are the whole secret, as an AES key schedule holds its key as round key 0.
+ */
+struct mac_hmac_ctx {
+	struct hmac_ctx hmac;
+	uint8_t key[MCRYPTO_MAC_KEY_LEN];
+};
+
+/*
+ * The key schedules of the TESLA MACs live in the caller's struct mcrypto_mac_key, which a
+ * worker holds by value: they must fit its ctx, at its 64-byte alignment.
+ */
+static_assert(MCRYPTO_MAC_CTX_SIZE >= sizeof(struct gcm_key_data), "MAC ctx too small for GCM");
+static_assert(MCRYPTO_MAC_CTX_SIZE >= sizeof(struct mac_hmac_ctx), "MAC ctx too small for HMAC");
+static_assert(_Alignof(struct gcm_key_data) <= 64 && _Alignof(struct mac_hmac_ctx) <= 64,
+	"MAC ctx under-aligned");
+static_assert(MCRYPTO_MAC_LEN == 16 && MCRYPTO_MAC_NONCE_LEN == 12,
+	"the MACs below write a 16-byte tag and read a 96-bit GCM IV");
+
+static inline const struct mac_hmac_ctx *mac_hmac_of(const struct mcrypto_mac_key *k)
+{
+	return (const void *)k->ctx;
+}
+
+static inline const struct gcm_key_data *mac_gcm_of(const struct mcrypto_mac_key *k)
+{
+	return (const void *)k->ctx;
+}
+
+/*
+ * HMAC-SHA-256-128 (RFC 2104 with the 32-byte key, the leftmost 128 bits as RFC 4868 §2.1.2 and
+ * RFC 5776 §1.3.1 use it): one job on this thread's manager, as the ESP suites run it, with a
+ * NULL cipher; the empty message, which the job API refuses, through hmac_empty(). -EIO when
+ * the thread has no manager or the library refuses the job; `out` is then zeroed.
+ */
+static int mac_hmac(const struct mcrypto_mac_key *k, const uint8_t *nonce, const uint8_t *data,
+		size_t len, uint8_t *out)
+{
+	const struct mac_hmac_ctx *h = mac_hmac_of(k);
+	IMB_MGR *m;
+	IMB_JOB *job;
+
+	(void)nonce;
+	if (__builtin_expect(len == 0, 0)) {
+		hmac_empty(k->engine, h->key, sizeof(h->key), out);
+		return 0;
+	}
+	if (data == NULL)
+		return -EINVAL;
+	m = thread_mgr();
+	if (__builtin_expect(m == NULL, 0))
+		goto fail;
+	job = IMB_GET_NEXT_JOB(m);
+	job->cipher_direction = IMB_DIR_ENCRYPT;
+	job->chain_order = IMB_ORDER_CIPHER_HASH;
+	/* nothing to encrypt: the cipher fields only point at `out`, hmac_job() sets src */
+	null_cipher_job(job, out, out);
+	hmac_job(job, &h->hmac, data, len, out, MCRYPTO_MAC_LEN);
+	if (run_job(m) != 0)
+		goto fail;
+	return 0;
+fail:
+	memset(out, 0, MCRYPTO_MAC_LEN);
+	return -EIO;
+}
+
+/*
+ * AES-GMAC (SP 800-38D §3: GCM with an empty plaintext) as gmac_tag() computes it for RFC 4543:
+ * one direct GCM call, the data as AAD, the 96-bit nonce as IV. The library reads the nonce
+ * and the AAD and writes only the tag; every parameter it could refuse is checked here first
+ * (it would return without a tag, and its error flag is process-wide).
+ */
+static int mac_gmac(const struct mcrypto_mac_key *k, const uint8_t *nonce, const uint8_t *data,
+		size_t len, uint8_t *out)
+{
+	const IMB_MGR *m = k->engine;
+	struct gcm_context_data gctx;
+
+	if (nonce == NULL || (data == NULL && len != 0))
+		return -EINVAL;
+	/* an empty AAD is not read: any non-NULL pointer will do */
+	IMB_AES128_GCM_ENC(m, mac_gcm_of(k), &gctx, out, out, 0, nonce,
+			data != NULL ? data : nonce, (uint64_t)len, out, MCRYPTO_MAC_LEN);
+	/* the GHASH state over public data would give away the hash key H */
+	wipe(&gctx, sizeof(gctx));
+	return 0;
+}
+
+/* mcrypto_mac_key_init() has checked alg and key and cleared k; it wipes k on error. */
+static int imb_mac_init(struct mcrypto_mac_key *k, enum mcrypto_mac alg,
+		const uint8_t key[MCRYPTO_MAC_KEY_LEN])
+{
+	/* the key schedule is written through k->ctx; k is the caller's and not shared yet */
+	const IMB_MGR *m;
+	int err;
+
+	m = get_mgr(&err);
+	if (m == NULL)
+		return err != 0 ? err : -ENOTSUP;
+	switch (alg) {
+	case MCRYPTO_MAC_HMAC_SHA256_128: {
+		struct mac_hmac_ctx *h = (void *)k->ctx;
+
+		hmac_precompute(m, &h->hmac, key, MCRYPTO_MAC_KEY_LEN);
+		memcpy(h->key, key, MCRYPTO_MAC_KEY_LEN);
+		k->mac = mac_hmac;
+		break;
+	}
+	case MCRYPTO_MAC_AES_GMAC_128:
+		/* AES-128: the key's first 16 bytes, the rest is not used */
+		IMB_AES128_GCM_PRE(m, key, (void *)k->ctx);
+		k->mac = mac_gmac;
+		break;
+	default:
+		return -ENOTSUP;
+	}
+	k->engine = m;
+	return 0;
+}
+
 const struct mcrypto_engine mcrypto_engine_ipsec_mb = {
 	.name = "ipsec_mb",
 	.ctx_size = imb_ctx_size,
 	.session_init = imb_session_init,
 	.thread_init = imb_thread_init,
+	.mac_init = imb_mac_init,
 };
