@@ -41,6 +41,8 @@ struct tx_sender {
 	/* TESLA: the last interval in which this SID sent a key-bearing packet, a type-3 and a
 	 * type-4 trailer (TL_NEVER: none yet) */
 	uint32_t tl_kb, tl_t3, tl_t4;
+	uint32_t tl_i;              /* interval of tl_now: one division per burst, not per packet */
+	uint64_t tl_now;
 } __rte_cache_aligned;
 
 /* Sender counters, shared by the records of one key (see mesp_sa_create `share`). */
@@ -199,6 +201,8 @@ struct tl_bucket {
 /* A receiving worker's view of one sender. */
 struct tl_rxs {
 	struct tesla_rx *chain;
+	uint64_t x_now;             /* x (RFC 4082 §3.5) for the burst at time x_now */
+	int64_t x;
 	uint32_t newest;            /* newest verified index (valid when has_newest) */
 	bool has_newest;
 	uint8_t newest_key[TL_KEY_LEN];
@@ -240,7 +244,7 @@ size_t tl_mem_size(const struct tl_sa *tl);
 /* Sender: pick the trailer for a data packet (type 0) or a beacon, and write it once SPI, SN
  * and IV are in place. */
 enum mesp_drop tl_tx_pick(const struct mesp_lcore *lc, const struct tl_sa *tl,
-		const struct tx_sender *snd, uint8_t want, const struct tl_tx_rec **rec,
+		struct tx_sender *snd, uint8_t want, const struct tl_tx_rec **rec,
 		uint8_t *type);
 void tl_tx_write(const struct tl_sa *tl, const struct tl_tx_rec *rec, uint8_t type,
 		struct tx_sender *snd, const uint8_t *esp, uint8_t *trailer);

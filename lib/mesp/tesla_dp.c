@@ -329,19 +329,23 @@ int mesp_tesla_tick(struct mesp_sa *sa, uint64_t now_ns)
 }
 
 enum mesp_drop tl_tx_pick(const struct mesp_lcore *lc, const struct tl_sa *tl,
-		const struct tx_sender *snd, uint8_t want, const struct tl_tx_rec **recp,
+		struct tx_sender *snd, uint8_t want, const struct tl_tx_rec **recp,
 		uint8_t *type)
 {
 	const struct tl_tx_rec *rec;
-	uint64_t i64;
 	uint32_t i;
 
 	if (unlikely(tl->tx == NULL || lc->now_ns < tl->p.t0))
 		return MESP_DROP_TESLA_NO_KEY;
-	i64 = (lc->now_ns - tl->p.t0) / tl->p.t_int;
-	if (unlikely(i64 > UINT32_MAX))
-		return MESP_DROP_TESLA_NO_KEY;
-	i = (uint32_t)i64;
+	if (lc->now_ns != snd->tl_now) {
+		uint64_t i64 = (lc->now_ns - tl->p.t0) / tl->p.t_int;
+
+		if (unlikely(i64 > UINT32_MAX))
+			return MESP_DROP_TESLA_NO_KEY;
+		snd->tl_i = (uint32_t)i64;
+		snd->tl_now = lc->now_ns;
+	}
+	i = snd->tl_i;
 	rec = &tl->tx->rec[i % TL_TX_RING];
 	if (unlikely(__atomic_load_n(&rec->i, __ATOMIC_ACQUIRE) != i))
 		return MESP_DROP_TESLA_NO_KEY;
@@ -646,7 +650,8 @@ enum mesp_drop tl_rx_one(struct mesp_lcore *lc, struct mesp_sa *sa, struct rte_m
 		return MESP_DROP_TESLA_MALFORMED;
 	memcpy(&i_be, tr + 1, 4);
 	i = rte_be_to_cpu_32(i_be);
-	uint32_t first = i - tesla_chain_pos(&tl->p, i);
+	/* the first index of i's chain: only type 4 needs it (a division) */
+	uint32_t first = type == TL_T_LASTKEY ? i - tesla_chain_pos(&tl->p, i) : 0;
 	if ((type == TL_T_KEY && i < tl->p.d) || (type == TL_T_LASTKEY && first == 0))
 		return MESP_DROP_TESLA_MALFORMED;
 	if (type == TL_T_KEY || type == TL_T_LASTKEY)
@@ -660,7 +665,12 @@ enum mesp_drop tl_rx_one(struct mesp_lcore *lc, struct mesp_sa *sa, struct rte_m
 
 	if (synced) {
 		/* §7.6 step 9: time tests before any key work */
-		int64_t x = latest_interval(&tl->p, lc->now_ns, rx->snd[s].d_t);
+		/* once per burst and sender (a division) */
+		if (rs->x_now != lc->now_ns) {
+			rs->x = latest_interval(&tl->p, lc->now_ns, rx->snd[s].d_t);
+			rs->x_now = lc->now_ns;
+		}
+		int64_t x = rs->x;
 
 		if ((int64_t)i > x)
 			return MESP_DROP_TESLA_FUTURE;
@@ -732,7 +742,7 @@ enum mesp_drop tl_rx_one(struct mesp_lcore *lc, struct mesp_sa *sa, struct rte_m
 	if (copy)
 		rte_pktmbuf_free(m);
 	/* K_i already known (only if the sender's clock ran ahead of D_t): verify now */
-	if (key_known(rs, i))
+	if (rs->has_newest && i <= rs->newest && key_known(rs, i))
 		release_upto(lc, sa, rw, s, i);
 	return MESP_HELD;
 }

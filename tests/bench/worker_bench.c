@@ -10,6 +10,10 @@
  *       mesp_inb_burst() with a replay window of WINDOW packets and with none, on packets that
  *       mesp_outb_burst() has just sealed with fresh sequence numbers; and the window alone
  *       (mesp_replay_check64() + mesp_replay_update() in order).
+ *   msec-worker-bench [EAL options] -- tesla [-s SIZE] [-m MAC] [-P PER_INTERVAL]
+ *       TESLA on and off on one SA, sender and receiver, on a simulated clock (10 ms
+ *       intervals, d = 2, PER_INTERVAL packets each): cycles per packet, the latency TESLA
+ *       adds and the memory it holds (run_tesla()).
  *   msec-worker-bench [EAL options] -- crypto [-s SIZE] [-k SUITE] [-a 8|12]
  *       the crypto engine's seal and open alone on SIZE bytes (the floor under everything), for
  *       any suite of mcrypto.h (aes-gcm-128, aes-gcm-256, aes-gmac-128,
@@ -47,6 +51,7 @@
 
 #include "gw.h"
 #include "mesp_replay.h"
+#include "tesla.h"
 
 int gw_logtype;         /* main.c registers it in msecgw; sadb.c only uses it through GW_LOG */
 
@@ -62,6 +67,8 @@ struct opts {
 	uint32_t size;
 	uint32_t window;
 	uint32_t aad_len;
+	uint32_t per_interval;
+	const char *mac;
 	bool json;
 };
 
@@ -493,6 +500,244 @@ static void run_replay(const struct opts *o)
 	mesp_sa_free(rx_off);
 }
 
+/* ------------------------------------------------------------------ TESLA */
+
+#define TL_T0 UINT64_C(1800000000000000000)
+#define TL_TINT UINT64_C(10000000)      /* 10 ms */
+#define TL_D 2
+#define TL_CHAIN 36000                  /* six minutes of 10 ms intervals */
+#define TL_MAX_OUT 65536
+
+/* What the store hands over: kept until the timed region ends (the plain path frees there). */
+struct tl_sink {
+	struct rte_mbuf *m[TL_MAX_OUT];
+	uint32_t n;
+	uint64_t now;                   /* simulated time of the current burst */
+	uint64_t lat_sum, lat_max, lat_n;
+};
+
+static void tl_deliver(void *arg, struct rte_mbuf *m)
+{
+	struct tl_sink *s = arg;
+	uint64_t sent;
+
+	/* the sender wrote its own time behind the inner IPv4 and UDP headers */
+	memcpy(&sent, rte_pktmbuf_mtod_offset(m, const uint8_t *, 28), sizeof(sent));
+	if (s->now >= sent) {
+		s->lat_sum += s->now - sent;
+		s->lat_max = RTE_MAX(s->lat_max, s->now - sent);
+		s->lat_n++;
+	}
+	if (s->n == TL_MAX_OUT)
+		rte_pktmbuf_free(m);
+	else
+		s->m[s->n++] = m;
+}
+
+static struct mesp_sa *mk_tesla_sa(const struct opts *o, enum mcrypto_mac mac,
+		const uint8_t *keymat)
+{
+	static const uint16_t sid0 = 0;
+	uint8_t kn[TESLA_KEY_LEN], commit[TESLA_KEY_LEN];
+	struct mesp_tesla_sender_conf snd = {
+		.nb_sids = 1, .sids = &sid0, .commitment = commit, .has_clock_bound = true,
+		.clock_bound_ns = 1000000,
+	};
+	struct mesp_tesla_conf tc = {
+		.t0_ns = TL_T0, .interval_ns = TL_TINT, .d = TL_D, .chain_length = TL_CHAIN,
+		.max_walk = 500, .newkcc = 500, .lastkey = TL_D, .mac = mac, .chain_key = kn,
+		.nb_senders = 1, .senders = &snd,
+		.bucket_bytes = o->per_interval * 1600u + 4096, .bucket_packets = o->per_interval * 2,
+		.copy_max = 512, .nb_workers = 1,
+	};
+	struct mesp_sa_conf c;
+	struct mesp_sa *sa;
+	int rc;
+
+	memset(kn, 0x5a, sizeof(kn));
+	memcpy(commit, kn, sizeof(kn));
+	for (uint32_t i = 0; i < TL_CHAIN; i++)
+		if (tesla_f(commit, commit) != 0)
+			die("tesla_f");
+	memset(&c, 0, sizeof(c));
+	c.spi = 0x2000;
+	c.family = AF_INET;
+	c.dir = MESP_SA_OUT | MESP_SA_IN;
+	c.has_src = true;
+	c.esn = true;
+	c.dst[0] = 232, c.dst[1] = 1, c.dst[3] = 1;
+	c.src[0] = 10, c.src[1] = 1, c.src[3] = 1;
+	c.suite = MCRYPTO_SUITE_AES_GCM_128;
+	c.keymat = keymat;
+	c.keymat_len = 20;
+	c.sid_bits = 8;
+	c.nb_sids = 1;
+	c.sids = &sid0;
+	c.replay_window = 1024;
+	c.max_senders = 16;
+	c.ttl = MESP_COPY;
+	c.dscp = MESP_COPY;
+	c.stats_id = 1;
+	c.tesla = &tc;
+	rc = mesp_sa_create(&c, NULL, &sa);
+	if (rc != 0)
+		die("mesp_sa_create (TESLA): %s", strerror(-rc));
+	return sa;
+}
+
+/*
+ * TESLA on and off, sender and receiver, on a simulated clock: per_interval packets per
+ * T_int = 10 ms (so a rate of per_interval * 100 packets per second), d = 2, zero network
+ * delay. Each burst is sealed at the current time and received at once; the disclosed keys
+ * in later packets release the held ones, inside the timed receive calls. Reports cycles per
+ * packet, the receive latency TESLA adds (simulated time from send to release) and the peak
+ * memory held. The control thread's work (mesp_tesla_tick: keys per interval) is not timed.
+ */
+static void run_tesla(const struct opts *o)
+{
+	static const uint8_t keymat[20] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16,
+		0xa0, 0xa1, 0xa2, 0xa3 };
+	enum mcrypto_mac mac = mcrypto_mac_by_name(o->mac);
+	struct mesp_sa_ctr ctr[2];
+	struct mesp_lcore lc;
+	struct rte_mempool *mp;
+	struct frames f;
+	uint8_t buf[2048];
+	uint16_t len;
+	static struct tl_sink sink;
+
+	if (mac == MCRYPTO_MAC_NONE)
+		die("tesla: -m must be hmac-sha256-128 or aes-gmac-128, not %s", o->mac);
+	memset(&lc, 0, sizeof(lc));
+	memset(ctr, 0, sizeof(ctr));
+	lc.sa_ctr = ctr;
+	lc.max_sas = 2;
+	lc.clock_synced = true;
+	lc.deliver = tl_deliver;
+	lc.deliver_arg = &sink;
+	/* held packets above copy_max keep their mbuf: up to about d + 1 intervals of them */
+	mp = rte_pktmbuf_pool_create("bench_tesla", 4 * o->per_interval + 4 * TL_MAX_OUT / 8 +
+			4095, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE, (int)rte_socket_id());
+	if (mp == NULL)
+		die("mbuf pool: %s", rte_strerror(rte_errno));
+	lc.pool = mp;
+	plain_ipv4(buf, o->size, &len);
+	f.n = 1;
+	f.len = &len;
+	f.data = (uint8_t *[]){ buf };
+	f.store = NULL;
+
+	struct mesp_sa *tl = mk_tesla_sa(o, mac, keymat);
+	struct mesp_sa *ptx = mk_sa(MESP_SA_OUT, 0, keymat), *prx = mk_sa(MESP_SA_IN, 1024, keymat);
+	double *s_on = calloc(o->reps, sizeof(double)), *s_off = calloc(o->reps, sizeof(double));
+	double *r_on = calloc(o->reps, sizeof(double)), *r_off = calloc(o->reps, sizeof(double));
+	uint64_t t_tl = TL_T0 + TL_TINT * 10, held_max = 0, held_pk_max = 0;
+	uint64_t step = TL_TINT * o->burst / o->per_interval;
+	uint32_t last_i = UINT32_MAX;
+
+	if (s_on == NULL || s_off == NULL || r_on == NULL || r_off == NULL)
+		die("out of memory");
+	for (uint32_t r = 0; r <= 2 * o->reps + 1; r++) {
+		bool on = !(r & 1);
+		struct mesp_sa *txs[MESP_MAX_BURST], *rxs[MESP_MAX_BURST];
+		uint64_t cs = 0, cr = 0, pk = 0;
+
+		for (uint16_t i = 0; i < o->burst; i++) {
+			txs[i] = on ? tl : ptx;
+			rxs[i] = on ? tl : prx;
+		}
+		for (uint32_t b = 0; b < o->bursts; b++) {
+			struct rte_mbuf *m[MESP_MAX_BURST];
+			uint32_t pos = 0;
+			uint64_t t0, t1, t2;
+			uint16_t good;
+
+			if (on) {
+				uint32_t i = (uint32_t)((t_tl - TL_T0) / TL_TINT);
+
+				t_tl += step;
+				lc.now_ns = t_tl;
+				sink.now = t_tl;
+				if (i != last_i) {
+					/* the control thread's share, and the worker's expiry check */
+					if (mesp_tesla_tick(tl, t_tl) != 0)
+						die("mesp_tesla_tick");
+					mesp_tesla_poll(&lc, tl);
+					last_i = i;
+				}
+			}
+			fill(mp, &f, &pos, m, o->burst, 0);
+			for (uint16_t i = 0; i < o->burst; i++)
+				memcpy(rte_pktmbuf_mtod_offset(m[i], uint8_t *, 28), &t_tl,
+						sizeof(t_tl));
+			t0 = rte_rdtsc();
+			if (mesp_outb_burst(&lc, txs, m, o->burst, 9000) != o->burst)
+				die("outbound failed");
+			t1 = rte_rdtsc();
+			for (uint16_t i = 0; i < o->burst; i++)
+				m[i]->l3_len = sizeof(struct rte_ipv4_hdr);
+			t2 = rte_rdtsc();
+			good = mesp_inb_burst(&lc, rxs, m, o->burst);
+			cr += rte_rdtsc() - t2;
+			cs += t1 - t0;
+			pk += o->burst;
+			if (!on && good != o->burst)
+				die("plain receive failed");
+			rte_pktmbuf_free_bulk(m, o->burst);   /* good ones, drops; NULL for held */
+			rte_pktmbuf_free_bulk(sink.m, sink.n);
+			sink.n = 0;
+			if (on) {
+				held_max = RTE_MAX(held_max, ctr[1].tl_held_bytes);
+				held_pk_max = RTE_MAX(held_pk_max, ctr[1].tl_held);
+			}
+		}
+		if (r >= 2) {
+			(on ? s_on : s_off)[(r - 2) / 2] = (double)cs / (double)pk;
+			(on ? r_on : r_off)[(r - 2) / 2] = (double)cr / (double)pk;
+		}
+	}
+	uint64_t drops = 0;
+	for (int k = 0; k < MESP_DROP_MAX; k++)
+		drops += lc.drops[k];
+
+	struct result son = summarize(s_on, o->reps), soff = summarize(s_off, o->reps);
+	struct result ron = summarize(r_on, o->reps), roff = summarize(r_off, o->reps);
+	double hz = (double)rte_get_tsc_hz();
+	char extra[480], what[96];
+
+	snprintf(extra, sizeof(extra), o->json ?
+			"\"size\": %u, \"mac\": \"%s\", \"per_interval\": %u, \"interval_ms\": %.0f, "
+			"\"d\": %u, \"held_bytes_max\": %" PRIu64 ", \"held_packets_max\": %" PRIu64 ", "
+			"\"latency_ms_mean\": %.2f, \"latency_ms_max\": %.2f, \"verified\": %" PRIu64
+			", \"drops\": %" PRIu64 ", \"store_bytes\": %zu, \"tsc_hz\": %.0f" :
+			"(%u-byte frames, %s, %u packets per %.0f ms interval, d %u: held at most %" PRIu64
+			" bytes in %" PRIu64 " packets, added latency mean %.2f ms, max %.2f ms, %" PRIu64
+			" verified, %" PRIu64 " dropped, store reserved %zu bytes, TSC %.0f Hz)",
+			o->size, o->mac, o->per_interval, TL_TINT / 1e6, TL_D, held_max, held_pk_max,
+			sink.lat_n ? (double)sink.lat_sum / (double)sink.lat_n / 1e6 : 0.0,
+			(double)sink.lat_max / 1e6, ctr[1].tl_verified, drops, mesp_sa_mem_size(tl),
+			hz);
+	snprintf(what, sizeof(what), "tesla %s: send, TESLA on", o->mac);
+	report(o, what, son, extra);
+	snprintf(what, sizeof(what), "tesla %s: send, TESLA off", o->mac);
+	report(o, what, soff, extra);
+	snprintf(what, sizeof(what), "tesla %s: receive, TESLA on", o->mac);
+	report(o, what, ron, extra);
+	snprintf(what, sizeof(what), "tesla %s: receive, TESLA off", o->mac);
+	report(o, what, roff, extra);
+	if (!o->json)
+		printf("  (Mpps at %.2f GHz without I/O: send %.2f on / %.2f off, receive %.2f on / "
+				"%.2f off)\n", hz / 1e9, hz / son.min / 1e6, hz / soff.min / 1e6,
+				hz / ron.min / 1e6, hz / roff.min / 1e6);
+	free(s_on);
+	free(s_off);
+	free(r_on);
+	free(r_off);
+	mesp_sa_free(tl);
+	mesp_sa_free(ptx);
+	mesp_sa_free(prx);
+}
+
 /* ------------------------------------------------------------------ crypto */
 
 #define NBUF 32
@@ -590,6 +835,7 @@ static void usage(void)
 {
 	fprintf(stderr, "usage: msec-worker-bench [EAL options] -- worker -c CONFIG -f PCAP -p PORT"
 			" | replay [-s SIZE] [-w WINDOW] | crypto [-s SIZE] [-k SUITE]\n"
+			"  | tesla [-s SIZE] [-m hmac-sha256-128|aes-gmac-128] [-P PER_INTERVAL]\n"
 			"  [-n BURSTS] [-r REPS] [-b BURST] [--json]\n");
 	exit(2);
 }
@@ -602,7 +848,8 @@ int main(int argc, char **argv)
 	};
 	struct opts o = {
 		.bursts = 2000, .reps = 15, .burst = 32, .size = 64, .window = 1024,
-		.suite = "aes-gcm-128", .aad_len = 8,
+		.suite = "aes-gcm-128", .aad_len = 8, .per_interval = 2000,
+		.mac = "hmac-sha256-128",
 	};
 	int c, ret;
 
@@ -617,7 +864,7 @@ int main(int argc, char **argv)
 	argc--;
 	argv++;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "c:f:p:n:r:b:s:w:k:a:", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "c:f:p:n:r:b:s:w:k:a:m:P:", lo, NULL)) != -1) {
 		switch (c) {
 		case 'c':
 			o.config = optarg;
@@ -649,6 +896,12 @@ int main(int argc, char **argv)
 		case 'a':
 			o.aad_len = (uint32_t)atoi(optarg) == 12 ? 12 : 8;
 			break;
+		case 'm':
+			o.mac = optarg;
+			break;
+		case 'P':
+			o.per_interval = (uint32_t)atoi(optarg);
+			break;
 		case 'j':
 			o.json = true;
 			break;
@@ -665,6 +918,8 @@ int main(int argc, char **argv)
 		run_replay(&o);
 	else if (strcmp(o.mode, "crypto") == 0)
 		run_crypto(&o);
+	else if (strcmp(o.mode, "tesla") == 0 && o.per_interval >= o.burst && o.size >= 64)
+		run_tesla(&o);
 	else
 		usage();
 	rte_eal_cleanup();

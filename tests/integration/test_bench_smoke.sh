@@ -67,6 +67,13 @@ tap(m.get("mbuf_pool_bytes", 0) > 0 and m.get("sa_total_bytes", 0) > 0 and m.get
 tap((r.get("machine", {}).get("tsc_hz") or 0) > 0, "TSC Hz known (cycles per packet)")
 ex = r.get("extra", {})
 tap("replay window cost (on - off)" in ex, "replay window cost measured by msec-worker-bench")
+tl = {t["mac"]: t for t in r.get("tesla", [])}
+for mac in ("hmac-sha256-128", "aes-gmac-128"):
+    t = tl.get(mac, {})
+    tap(all((t.get(k) or 0) > 0 for k in ("send_on", "send_off", "recv_on", "recv_off",
+                                          "latency_ms_mean", "held_bytes_max")),
+        "TESLA on/off rows with %s: send and receive cycles, added latency, held memory (%s)"
+        % (mac, {k: t.get(k) for k in ("send_on", "recv_on", "latency_ms_mean")}))
 rep = open(sys.argv[2]).read() if len(sys.argv) > 2 else ""
 tap("| enc | aes-gcm-128 | 1 | 64 |" in rep and "Targets" in rep, "report.md has the table and the targets")
 PYEOF
