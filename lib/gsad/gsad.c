@@ -95,6 +95,7 @@ struct sa_rec {
 	struct mesp_sa *rt;
 	struct gsad_lifetime life;
 	uint64_t t_install, t_start, t_hard, t_soft, t_retire;  /* TSC; 0 = never */
+	uint64_t t_drain;            /* deleted TESLA sender: beacons only until then (TSC) */
 	bool soft_expired;
 	char origin[16];
 };
@@ -482,6 +483,7 @@ static void rec_times(struct gsad *db, struct sa_rec *r, const struct gsad_sa_pa
 	r->t_hard = p->life.hard_seconds ? now + p->life.hard_seconds * db->hz : 0;
 	r->t_soft = p->life.soft_seconds ? now + p->life.soft_seconds * db->hz : 0;
 	r->t_retire = 0;
+	r->t_drain = 0;
 	r->soft_expired = false;
 	snprintf(r->origin, sizeof(r->origin), "%s", p->origin ? p->origin : "unknown");
 }
@@ -599,6 +601,17 @@ int gsad_sa_delete(struct gsad *db, uint32_t group, uint32_t spi)
 
 	if (r == NULL)
 		return -ENOENT;
+	/* a TESLA sender keeps disclosing keys after its last packet, so that receivers can
+	 * verify the packets they still hold (doc/wire-format.md §7.5); a second delete is final */
+	uint64_t ns = r->t_drain == 0 ? mesp_tesla_drain_ns(r->rt) : 0;
+	if (ns != 0) {
+		r->t_drain = rte_get_tsc_cycles() + (uint64_t)((double)ns * db->hz / 1e9);
+		db->dirty = true;
+		LOG(INFO, "SA spi 0x%08x group %s: no more traffic, key beacons for %" PRIu64
+				" ms before removal (TESLA)\n", r->spi, db->grp[r->group].p.name,
+				ns / 1000000);
+		return 0;
+	}
 	rec_remove(db, r);
 	return 0;
 }
@@ -723,7 +736,7 @@ static struct gsad_snap *snap_build(struct gsad *db)
 		const struct sa_rec *r = &db->sa[i];
 		struct gsad_group_rt *g;
 
-		if (r->state != SLOT_USED || !(r->dir & MESP_SA_OUT))
+		if (r->state != SLOT_USED || !(r->dir & MESP_SA_OUT) || r->t_drain != 0)
 			continue;
 		g = &s->grp[r->group];
 		uint8_t k = g->nb;
@@ -754,7 +767,7 @@ static struct gsad_snap *snap_build(struct gsad *db)
 		const struct gsad_group_params *g;
 		struct in_cand *c;
 
-		if (r->state != SLOT_USED || !(r->dir & MESP_SA_IN))
+		if (r->state != SLOT_USED || !(r->dir & MESP_SA_IN) || r->t_drain != 0)
 			continue;
 		g = &db->grp[r->group].p;
 		c = &s->cand[n++];
@@ -899,7 +912,9 @@ int gsad_tick(struct gsad *db)
 		if (r->state != SLOT_USED)
 			continue;
 		uint64_t bytes = (r->life.hard_bytes || r->life.soft_bytes) ? sa_bytes(db, i) : 0;
-		if (r->t_retire && now >= r->t_retire)
+		if (r->t_drain && now >= r->t_drain)
+			why = "deleted, last TESLA keys disclosed";
+		else if (r->t_retire && now >= r->t_retire)
 			why = "deactivated (superseded)";
 		else if (r->t_hard && now >= r->t_hard)
 			why = "hard lifetime (seconds) reached";
@@ -1180,6 +1195,8 @@ uint32_t gsad_sa_count(const struct gsad *db)
 
 static const char *match_state(const struct sa_rec *r, uint64_t now)
 {
+	if (r->t_drain)
+		return "draining";
 	if (r->t_retire)
 		return "retiring";
 	if (now < r->t_start)

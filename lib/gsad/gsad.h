@@ -219,7 +219,8 @@ struct gsad_sa_view {
 	uint32_t group_id;
 	struct mesp_sa_info info;
 	const char *origin;
-	const char *state;              /**< "pending", "active", "retiring" */
+	const char *state;              /**< "pending", "active", "retiring", "draining" (deleted
+					 *   TESLA sender: key beacons only) */
 	enum gsad_match match;
 	int64_t activates_in_ms;        /**< <= 0 once active */
 	int64_t expires_in_ms;          /**< -1 = never */

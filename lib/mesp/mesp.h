@@ -286,6 +286,13 @@ uint16_t mesp_inb_burst(struct mesp_lcore *lc, struct mesp_sa *const sa[],
 bool mesp_sa_has_tesla(const struct mesp_sa *sa);
 
 /**
+ * How long a TESLA sender must keep sending key beacons after its last data packet, so that
+ * receivers get the keys of everything it sent: (d + 1) * T_int in ns; 0 when the SA does not
+ * send with TESLA.
+ */
+uint64_t mesp_tesla_drain_ns(const struct mesp_sa *sa);
+
+/**
  * Control thread, a few times per interval for every TESLA SA it sends on: prepare the key
  * material of the current and the next two intervals for the workers (chain keys, MAC keys,
  * commitments). Generating a new chain (chain_length PRF calls) happens here too, ahead of

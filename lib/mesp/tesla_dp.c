@@ -31,6 +31,13 @@ bool mesp_sa_has_tesla(const struct mesp_sa *sa)
 	return sa != NULL && (sa->flags & SAF_TESLA) != 0;
 }
 
+uint64_t mesp_tesla_drain_ns(const struct mesp_sa *sa)
+{
+	if (!mesp_sa_has_tesla(sa) || sa->tl->tx == NULL)
+		return 0;
+	return (uint64_t)(sa->tl->p.d + 1) * sa->tl->p.t_int;
+}
+
 /* ------------------------------------------------------------------ set-up */
 
 static void tl_rx_free(struct tl_rx *rx)

@@ -7,7 +7,8 @@
 # Sets NS, PFX, ORACLE, N, SIZES, S, G, PORT (callers may set N and SIZES before), skips the calling
 # test when namespaces are unavailable, builds the topology and registers its cleanup.
 # Provides nsx, bg_ns, stop_pid, wait_log, start_gw NAME NS IF0 IF1 CONFIG MAIN_LCORE [msecgw
-# options...] and traffic PHASE [mcast-recv options...].
+# options...] and traffic PHASE [--expect-none] (AFTER_SEND: a command run right after the
+# last datagram is sent).
 
 NS=msec-$$-
 if ! ip netns add "${NS}probe" 2>"$WORK/netns.err"; then
@@ -153,6 +154,8 @@ traffic() {
 	done
 	nsx src "$PY" "${ORACLE[1]}" mcast-send "$G" "$PORT" "$N" --src "$S" --gap 2 --sizes "$SIZES" \
 		>"$WORK/send-$phase.log" 2>&1
+	# the caller's hook, right after the last datagram left (e.g. delete the SA)
+	[ -z "${AFTER_SEND:-}" ] || $AFTER_SEND
 	touch "$WORK/sent-$phase"
 	if [ "$none" = --expect-none ]; then
 		wait "$rpid"

@@ -2,7 +2,7 @@
 # TESLA source authentication end to end (doc/tesla.md, doc/wire-format.md §7): a sending msecgw
 # and a receiving msecgw on veth pairs in network namespaces (net_af_packet), a Linux socket as
 # source and one as receiver, the topology of test_netns_afpacket.sh. The SA is
-# aes-gcm-128+tesla with AES-128-GMAC as TESLA MAC, T_int 20 ms, d = 2.
+# aes-gcm-128+tesla with AES-128-GMAC as TESLA MAC, T_int 100 ms, d = 2.
 #
 #   1. genuine traffic: every datagram arrives unchanged and in order, each one verified by its
 #      TESLA MAC after its key was disclosed (counters of the receiver), key beacons sent;
@@ -11,7 +11,9 @@
 #      traffic flows again;
 #   3. the receiver forced unsynced (msecctl clock unsynced) with the default fail-close: none
 #      is delivered (tesla_unsynced); synced again, traffic flows;
-#   4. the receiver's counters show no bad key, bad MAC or buffer overflow, and its memory for
+#   4. the sender's SA deleted right after the last datagram: the receiver still gets every
+#      one, because a deleted TESLA sender keeps disclosing keys (beacons) for d + 1 intervals;
+#   5. the receiver's counters show no bad key, bad MAC or buffer overflow, and its memory for
 #      held packets stayed within the caps.
 # The receiver's commitment is computed here from the sender's configured chain key with
 # Python's hmac (F(k) = HMAC-SHA-256(k, 0x00), doc/tesla.md), not taken from msecgw.
@@ -33,7 +35,7 @@ SIZES=100,1000,1350
 KEY=e3b0c44298fc1c149afbf4c8996fb92400c0ffee
 CHAIN_KEY=8f4c1b2a7d6e5f40312233445566778899aabbccddeeff00112233445566aa55
 CHAIN_LEN=30000
-T0=$(($(date +%s%3N) - 2000))     # interval 0 began 2 s ago: receivers walk 100 keys at most
+T0=$(($(date +%s%3N) - 2000))     # interval 0 began 2 s ago: receivers walk 20 keys at first
 COMMIT=$("$PY" - "$CHAIN_KEY" "$CHAIN_LEN" <<'EOF'
 import hashlib, hmac, sys
 k = bytes.fromhex(sys.argv[1])
@@ -42,7 +44,9 @@ for _ in range(int(sys.argv[2])):      # F^(N+1)(K_N) = F(K_0)
 print(k.hex())
 EOF
 )
-TESLA_COMMON="\"t0_ms\": $T0, \"interval_ms\": 20, \"delay\": 2, \"chain_length\": $CHAIN_LEN,
+# 100 ms intervals: the last datagrams' keys come 200-300 ms after them, long after the delete
+# of phase 4 has taken effect (with 20 ms they could still make it without the drain)
+TESLA_COMMON="\"t0_ms\": $T0, \"interval_ms\": 100, \"delay\": 2, \"chain_length\": $CHAIN_LEN,
     \"mac\": \"aes-gmac-128\", \"max_walk\": 1000"
 conf() {	# conf FILE DIRECTION TESLA-EXTRA POLICIES
 	cat >"$1" <<EOF
@@ -86,7 +90,6 @@ expect() {	# expect WHAT ACTUAL OP WANT
 
 # --- 1: genuine traffic -----------------------------------------------------------------------
 traffic "TESLA, genuine traffic"
-[ -z "${KEEP:-}" ] || { "$MSECCTL" -s "$ENC_SOCK" stats; "$MSECCTL" -s "$DEC_SOCK" stats; "$MSECCTL" -s "$DEC_SOCK" sa list; } >"$WORK/dbg.log" 2>&1
 sleep 0.2
 expect "receiver: every datagram verified by its TESLA MAC" "$(tesla verified "$DEC_SOCK")" -ge "$N"
 expect "sender: key beacons sent while idle" "$(tesla beacons_sent "$ENC_SOCK")" -gt 0
@@ -110,7 +113,21 @@ expect "receiver: the packets counted as tesla_unsynced" "$(tesla tesla_unsynced
 "$MSECCTL" -s "$DEC_SOCK" clock synced >>"$WORK/clock.log" 2>&1
 traffic "TESLA, receiver synced again"
 
-# --- 4: nothing refused that should pass; memory within the caps --------------------------------
+# --- 4: the SA deleted right after the last datagram: the packets the receiver still holds ----
+# need two more disclosures; the deleted sender keeps sending key beacons for d + 1 intervals
+delete_sa() {
+	"$MSECCTL" -s "$ENC_SOCK" sa delete channel 16401 >"$WORK/delete.log" 2>&1
+	"$MSECCTL" -s "$ENC_SOCK" -j sa list >"$WORK/draining.json" 2>&1
+}
+AFTER_SEND=delete_sa traffic "TESLA, sender SA deleted right after the last datagram"
+AFTER_SEND=
+expect "sender: the deleted SA was draining (key beacons only)" \
+	"$(grep -c '"state": *"draining"' "$WORK/draining.json")" -eq 1
+sleep 0.6
+expect "sender: the draining SA is gone after d + 1 intervals" \
+	"$("$MSECCTL" -s "$ENC_SOCK" -j sa list | grep -c '"spi"')" -eq 0
+
+# --- 5: nothing refused that should pass; memory within the caps --------------------------------
 for f in tesla_bad_key tesla_bad_mac tesla_buffer_full tesla_no_key tesla_malformed; do
 	expect "receiver: $f stays 0" "$(tesla "$f" "$DEC_SOCK")" -eq 0
 done
