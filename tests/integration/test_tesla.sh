@@ -11,10 +11,13 @@
 #      traffic flows again;
 #   3. the receiver forced unsynced (msecctl clock unsynced) with the default fail-close: none
 #      is delivered (tesla_unsynced); synced again, traffic flows;
-#   4. the sender's SA deleted right after the last datagram: the receiver still gets every
+#   4. a member holding the group key but no chain floods forged packets (tesla_forge.py) while
+#      the genuine sender sends: every genuine datagram arrives, no forged one does, the store
+#      stays within its reserved bytes, and the flood is counted as tesla_buffer_full,
+#      tesla_bad_key and tesla_unsafe;
+#   5. the sender's SA deleted right after the last datagram: the receiver still gets every
 #      one, because a deleted TESLA sender keeps disclosing keys (beacons) for d + 1 intervals;
-#   5. the receiver's counters show no bad key, bad MAC or buffer overflow, and its memory for
-#      held packets stayed within the caps.
+#   6. nothing is counted as bad MAC, malformed or unknown sender.
 # The receiver's commitment is computed here from the sender's configured chain key with
 # Python's hmac (F(k) = HMAC-SHA-256(k, 0x00), doc/tesla.md), not taken from msecgw.
 set -u
@@ -62,8 +65,11 @@ EOF
 }
 conf "$WORK/enc.json" sender "\"sids\": [0], \"tesla\": {$TESLA_COMMON, \"chain_key\": \"$CHAIN_KEY\"}" \
 	"{\"group\": \"$G\", \"source\": \"$S\", \"action\": \"protect\", \"protect_group\": \"channel\"}"
-conf "$WORK/dec.json" receiver "\"tesla\": {$TESLA_COMMON, \"senders\": [{\"sids\": [0],
-     \"commitment\": \"$COMMIT\", \"clock_bound_ms\": 5}], \"bucket_packets\": 1024}" ""
+# the receiver knows the genuine sender (SIDs 0, 2 and 3: the member of phase 4 forges with 2
+# and 3) and a second sender (SID 1) whose chain nobody here has
+conf "$WORK/dec.json" receiver "\"tesla\": {$TESLA_COMMON, \"senders\": [{\"sids\": [0, 2, 3],
+     \"commitment\": \"$COMMIT\", \"clock_bound_ms\": 5}, {\"sids\": [1], \"commitment\":
+     \"$(printf '5a%.0s' $(seq 32))\", \"clock_bound_ms\": 5}], \"bucket_packets\": 256}" ""
 
 ENC_SOCK=$WORK/enc.sock
 DEC_SOCK=$WORK/dec.sock
@@ -113,7 +119,34 @@ expect "receiver: the packets counted as tesla_unsynced" "$(tesla tesla_unsynced
 "$MSECCTL" -s "$DEC_SOCK" clock synced >>"$WORK/clock.log" 2>&1
 traffic "TESLA, receiver synced again"
 
-# --- 4: the SA deleted right after the last datagram: the packets the receiver still holds ----
+# --- 4: a member with the group key floods forged and unsafe packets during genuine traffic ----
+bg_ns gwe "$WORK/forge.log" "$PY" "$MSEC_ROOT/tests/integration/tesla_forge.py" e1 "$KEY" "$G" \
+	"$S" 16401 "$T0" 100 2 2.5
+FORGE_PID=$BG_PID
+held_max=0
+sample_held() {
+	local h
+	for _ in $(seq 8); do
+		h=$(tesla held_bytes "$DEC_SOCK")
+		[ "$h" -gt "$held_max" ] && held_max=$h
+		sleep 0.1
+	done
+}
+sleep 0.3
+AFTER_SEND=sample_held traffic "TESLA, genuine traffic during a member's flood of forged packets"
+AFTER_SEND=
+wait "$FORGE_PID"
+sed 's/^/# /' "$WORK/forge.log"
+for f in tesla_buffer_full tesla_bad_key tesla_unsafe; do
+	expect "receiver: the flood's $f counted" "$(tesla "$f" "$DEC_SOCK")" -gt 0
+done
+expect "receiver: no forged packet delivered (verified = genuine only)" \
+	"$(tesla verified "$DEC_SOCK")" -eq $((N * 4))
+store=$(tesla store_bytes "$DEC_SOCK")
+expect "receiver: bytes held during the flood within the reserved store ($store)" \
+	"$held_max" -le "$store"
+
+# --- 5: the SA deleted right after the last datagram: the packets the receiver still holds ----
 # need two more disclosures; the deleted sender keeps sending key beacons for d + 1 intervals
 delete_sa() {
 	"$MSECCTL" -s "$ENC_SOCK" sa delete channel 16401 >"$WORK/delete.log" 2>&1
@@ -127,13 +160,10 @@ sleep 0.6
 expect "sender: the draining SA is gone after d + 1 intervals" \
 	"$("$MSECCTL" -s "$ENC_SOCK" -j sa list | grep -c '"spi"')" -eq 0
 
-# --- 5: nothing refused that should pass; memory within the caps --------------------------------
-for f in tesla_bad_key tesla_bad_mac tesla_buffer_full tesla_no_key tesla_malformed; do
+# --- 6: nothing refused that should pass ---------------------------------------------------------
+for f in tesla_bad_mac tesla_malformed tesla_unknown_sender; do
 	expect "receiver: $f stays 0" "$(tesla "$f" "$DEC_SOCK")" -eq 0
 done
-store=$(tesla store_bytes "$DEC_SOCK")
-held=$(tesla held_bytes "$DEC_SOCK")
-expect "receiver: bytes held now within the reserved store ($store)" "$held" -le "$store"
 
 stop_pid "$ENC_PID"
 stop_pid "$DEC_PID"
