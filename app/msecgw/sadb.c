@@ -32,6 +32,10 @@ static const char *gsad_err(int rc)
 			"the SA a new key";
 	case -ENOMEM:
 		return "out of memory";
+	case -ESTALE:
+		return "TESLA: the chain of \"chain_key\" has ended (all its keys are disclosed): "
+			"give the key of a later chain with its index in \"chain\", or no chain_key "
+			"for a random chain";
 	default:
 		return strerror(-rc);
 	}
@@ -91,6 +95,8 @@ static void tesla_conf(const struct gw *gw, const struct gwconf_sa *cs, struct t
 	b->tc.lastkey = t->lastkey;
 	b->tc.mac = t->mac;
 	b->tc.chain_key = t->has_chain_key ? t->chain_key : NULL;
+	b->tc.chain = t->chain;
+	b->tc.now_ns = gw_clock_ns(gw);
 	b->tc.nb_senders = t->nb_senders;
 	b->tc.senders = b->snd;
 	b->tc.bucket_bytes = t->bucket_bytes;

@@ -129,8 +129,8 @@ static const char *const sa_keys[] = {
 };
 static const char *const tesla_keys[] = {
 	"t0_ms", "interval_ms", "delay", "chain_length", "mac", "max_walk", "commitment_window",
-	"last_key_window", "chain_key", "senders", "bucket_bytes", "bucket_packets", "copy_max",
-	"fail", NULL
+	"last_key_window", "chain_key", "chain", "senders", "bucket_bytes", "bucket_packets",
+	"copy_max", "fail", NULL
 };
 static const char *const tesla_sender_keys[] = {
 	"sids", "chain", "commitment", "clock_bound_ms", NULL
@@ -1190,12 +1190,21 @@ static int get_tesla(struct ctx *c, json_t *o, const char *parent,
 		if (!(sa->dir & GWCONF_DIR_SENDER))
 			return fail(c, kp, "expected no chain_key on a \"receiver\" SA (it is the "
 					"secret of a sending SA), got %s", jtype(v));
-		rc = get_hex_key(c, v, kp, GWCONF_TESLA_KEY_LEN, "32-byte key K_N of chain 0",
+		rc = get_hex_key(c, v, kp, GWCONF_TESLA_KEY_LEN, "32-byte key K_N of a chain",
 				tl->chain_key);
 		if (rc != 0)
 			return rc;
 		tl->has_chain_key = true;
 	}
+	/* which chain chain_key ends: the chain index receivers are given with its commitment */
+	if (!tl->has_chain_key && json_object_get(t, "chain") != NULL)
+		return fail(c, jkey(kp, path, "chain"), "expected no chain without chain_key (it "
+				"says which chain chain_key is the last key of), got %s",
+				jtype(json_object_get(t, "chain")));
+	rc = opt_uint(c, t, path, "chain", 0, UINT32_MAX / tl->chain_length, 0, &u);
+	if (rc != 0)
+		return rc;
+	tl->chain = (uint32_t)u;
 	rc = get_tesla_senders(c, t, path, sa, si, tl);
 	if (rc == 0)
 		rc = opt_uint(c, t, path, "bucket_bytes", 4096, UINT64_C(1) << 30,

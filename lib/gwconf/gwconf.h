@@ -112,8 +112,14 @@ struct gwconf_tesla {
 					     *   d + last_key_window + commitment_window <=
 					     *   chain_length */
 	bool has_chain_key;                 /**< "chain_key" present (senders only) */
-	uint8_t chain_key[GWCONF_TESLA_KEY_LEN]; /**< "chain_key": 64 hex digits, K_N of chain 0
-					     *   (secret; a random one when absent) */
+	uint8_t chain_key[GWCONF_TESLA_KEY_LEN]; /**< "chain_key": 64 hex digits, K_N of chain
+					     *   `chain` (secret; without it the gateway draws a
+					     *   random chain, the one holding the interval it starts
+					     *   in, and shows its index and commitment) */
+	uint32_t chain;                     /**< "chain": index of the chain chain_key ends
+					     *   (only with chain_key), default 0; the gateway sends on
+					     *   it from its start (or from T_0), and refuses an SA
+					     *   whose chain has already ended */
 	uint16_t nb_senders;                /**< "senders": required and non-empty when the SA
 					     *   receives, refused when it only sends */
 	struct gwconf_tesla_sender senders[GWCONF_TESLA_MAX_SENDERS];

@@ -149,7 +149,10 @@ struct mesp_tesla_conf {
 	uint32_t max_walk;              /**< g */
 	uint32_t newkcc, lastkey;       /**< sender: commitment and last-key windows */
 	enum mcrypto_mac mac;           /**< the TESLA MAC */
-	const uint8_t *chain_key;       /**< sender: K_N of chain 0, NULL = random */
+	const uint8_t *chain_key;       /**< sender: K_N of chain `chain`, NULL = random */
+	uint32_t chain;                 /**< sender: the chain chain_key ends */
+	uint64_t now_ns;                /**< sender: the TESLA clock at creation; a random
+					 *   chain starts with the interval of this time */
 	uint16_t nb_senders;            /**< receiver: the senders it accepts */
 	const struct mesp_tesla_sender_conf *senders;
 	uint32_t bucket_bytes;          /**< receiver caps per interval (and worker) */

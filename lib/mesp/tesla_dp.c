@@ -201,9 +201,23 @@ int tl_create(const struct mesp_sa_conf *conf, uint8_t sid_bits, struct tl_sa **
 		memcpy(tl->tx->dst, conf->dst, 16);
 		for (int k = 0; k < TL_TX_RING; k++)
 			tl->tx->rec[k].i = TL_NEVER;
-		rc = tc->chain_key != NULL ?
-			tesla_sender_create_key(&tl->p, 0, tc->newkcc, tc->chain_key, &tl->tx->ts) :
-			tesla_sender_create(&tl->p, 0, tc->newkcc, &tl->tx->ts);
+		/* the chain to start with: the configured one, or the one holding the current
+		 * interval (a sender restarted hours after T_0 must not start at chain 0: it
+		 * could never catch up, a sender never skips a chain) */
+		uint32_t now_i = 0, first;
+
+		if (tc->now_ns >= tl->p.t0 && tesla_interval(&tl->p, tc->now_ns, &now_i) != 0)
+			goto fail;      /* beyond the 32-bit index space */
+		if (tc->chain_key != NULL) {
+			rc = -ESTALE;   /* that chain has ended: its keys are all disclosed */
+			if (tesla_chain_of(&tl->p, now_i) > tc->chain ||
+					tesla_chain_start(&tl->p, tc->chain, &first) != 0)
+				goto fail;
+			rc = tesla_sender_create_key(&tl->p, first, tc->newkcc, tc->chain_key,
+					&tl->tx->ts);
+		} else {
+			rc = tesla_sender_create(&tl->p, now_i, tc->newkcc, &tl->tx->ts);
+		}
 		if (rc != 0)
 			goto fail;
 	}
@@ -270,12 +284,15 @@ static int tx_fill(struct tl_sa *tl, uint32_t i)
 	OPENSSL_cleanse(kp, sizeof(kp));
 	if (rc != 0)
 		return rc;
+	/* no K_{i-d}: the first d intervals of chain 0, or of the first chain of a sender that
+	 * started later (it never had the previous chain): type 2 */
 	rec->kb_type = TL_T_NOKEY;
 	if (i >= p->d) {
 		rc = tesla_sender_key(ts, i - p->d, rec->key);
-		if (rc != 0)
+		if (rc == 0)
+			rec->kb_type = TL_T_KEY;
+		else if (rc != -ENOENT)
 			return rc;
-		rec->kb_type = TL_T_KEY;
 	}
 	rec->extra_type = 0;
 	rc = tesla_sender_newkcc(ts, i, rec->extra);
@@ -284,11 +301,13 @@ static int tx_fill(struct tl_sa *tl, uint32_t i)
 	if (rc == 1) {
 		rec->extra_type = TL_T_COMMIT;
 	} else if (first != 0 && i - first >= p->d && i - first < p->d + tl->lastkey) {
-		/* RFC 5776 §3.1.2.3: K_N of the previous chain again, after its normal disclosure */
+		/* RFC 5776 §3.1.2.3: K_N of the previous chain again, after its normal disclosure
+		 * (none when this sender started with the current chain) */
 		rc = tesla_sender_key(ts, first - 1, rec->extra);
-		if (rc != 0)
+		if (rc == 0)
+			rec->extra_type = TL_T_LASTKEY;
+		else if (rc != -ENOENT)
 			return rc;
-		rec->extra_type = TL_T_LASTKEY;
 	}
 	__atomic_store_n(&rec->i, i, __ATOMIC_RELEASE);
 	return 0;

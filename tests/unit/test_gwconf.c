@@ -954,7 +954,7 @@ static const struct bad_case {
 		": expected an object, got an array" },
 	{ CONF1(TSA(", 'interval': 10")), TP ".interval: expected one of the keys t0_ms, "
 		"interval_ms, delay, chain_length, mac, max_walk, commitment_window, "
-		"last_key_window, chain_key, senders, bucket_bytes, bucket_packets, copy_max, "
+		"last_key_window, chain_key, chain, senders, bucket_bytes, bucket_packets, copy_max, "
 		"fail, got an unknown key" },
 	{ CONF1(SAK("'suite': 'aes-gcm-128+tesla', 'key': '" K128 "', 'tesla': {'interval_ms': "
 		"10}")), TP ".t0_ms: expected an integer in 0..18446744073709, got nothing" },
@@ -1013,12 +1013,17 @@ static const struct bad_case {
 	{ CONF1(TRX1(", 'chain_key': '" CKEY "'")), TP ".chain_key: expected no chain_key on a "
 		"\"receiver\" SA (it is the secret of a sending SA), got a string" },
 	{ CONF1(TSA(", 'chain_key': '" CKEY "00'")), TP ".chain_key: expected 64 hex digits "
-		"(32-byte key K_N of chain 0), got 66" },
+		"(32-byte key K_N of a chain), got 66" },
 	{ CONF1(TSA(", 'chain_key': '7d3f9a1be4c2058f6a91d7e3b0c5f24e8a6d1c9b3e7f05a2d4c8b6e1f9"
 		"a307zc'")), TP ".chain_key: expected hex digits only, got a non-hex character at "
 		"position 63" },
 	{ CONF1(TSA(", 'chain_key': 7")), TP ".chain_key: expected a string of 64 hex digits "
-		"(32-byte key K_N of chain 0), got an integer" },
+		"(32-byte key K_N of a chain), got an integer" },
+	/* which chain the key ends: only with a key, within the 32-bit index space */
+	{ CONF1(TSA(", 'chain': 2")), TP ".chain: expected no chain without chain_key (it says "
+		"which chain chain_key is the last key of), got an integer" },
+	{ CONF1(TSA(", 'chain_key': '" CKEY "', 'chain': 4294967295")), TP ".chain: expected an "
+		"integer in 0..11930, got 4294967295" },
 	/* senders: required when the SA receives, refused when it only sends */
 	{ CONF1(TSA(", 'senders': [" SND1 "]")), TP ".senders: expected no senders on a "
 		"\"sender\" SA (only an SA that receives verifies other senders' chains), got an "

@@ -8,6 +8,7 @@
  * The receiver's chain is bootstrapped from the commitment computed here with lib/tesla's F
  * (doc/tesla.md KATs cover F itself), never from the sender object.
  */
+#include <errno.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -95,6 +96,9 @@ struct opts {
 	bool fail_open;
 	bool no_bound;
 	uint32_t stats_id;
+	uint64_t now_ns;                /* creation time (0: before T_0) */
+	uint32_t chain;                 /* chain of kn, and of the receiver's commitment */
+	const uint8_t *commit;          /* receiver's commitment of sender 0, NULL: commitment */
 };
 
 /*
@@ -105,7 +109,8 @@ static struct mesp_sa *sa_make(const struct opts *o)
 {
 	static const uint16_t s0[] = { 1, 2 }, s1[] = { 7 };
 	struct mesp_tesla_sender_conf snd[2] = {
-		{ .nb_sids = 2, .sids = s0, .commitment = commitment,
+		{ .nb_sids = 2, .sids = s0, .commitment = o->commit ? o->commit : commitment,
+			.chain = o->chain,
 			.has_clock_bound = !o->no_bound, .clock_bound_ns = 1000000 },
 		{ .nb_sids = 1, .sids = s1, .commitment = other_commitment,
 			.has_clock_bound = true, .clock_bound_ns = 1000000 },
@@ -113,7 +118,8 @@ static struct mesp_sa *sa_make(const struct opts *o)
 	struct mesp_tesla_conf tc = {
 		.t0_ns = T0, .interval_ns = TINT, .d = D, .chain_length = CHAIN,
 		.max_walk = CHAIN, .newkcc = NEWKCC, .lastkey = LASTKEY, .mac = o->mac,
-		.chain_key = o->kn, .nb_senders = 2, .senders = snd,
+		.chain_key = o->kn, .chain = o->chain, .now_ns = o->now_ns, .nb_senders = 2,
+		.senders = snd,
 		.bucket_bytes = CAP_BYTES, .bucket_packets = CAP_PKTS, .copy_max = 512,
 		.fail_open = o->fail_open, .nb_workers = 1,
 	};
@@ -128,6 +134,11 @@ static struct mesp_sa *sa_make(const struct opts *o)
 
 	memcpy(c.dst, G4, 4);
 	memcpy(c.src, S4, 4);
+	if (o->kn != NULL && o->now_ns >= T0 && (o->now_ns - T0) / TINT / CHAIN > o->chain) {
+		/* the configured chain has ended */
+		ck_assert_int_eq(mesp_sa_create(&c, NULL, &sa), -ESTALE);
+		return NULL;
+	}
 	ck_assert_int_eq(mesp_sa_create(&c, NULL, &sa), 0);
 	ck_assert(mesp_sa_has_tesla(sa));
 	return sa;
@@ -505,6 +516,54 @@ START_TEST(malformed_unknown)
 }
 END_TEST
 
+/*
+ * A sender started long after T_0 starts with the chain of the current interval (a random
+ * one, shown by mesp_tesla_get_info), not chain 0, which it could never catch up from; a
+ * receiver given that chain's index and commitment verifies it. A configured chain key whose
+ * chain has ended is refused.
+ */
+START_TEST(late_start)
+{
+	static const uint16_t sid1[] = { 1 };
+	struct opts o = { .mac = MCRYPTO_MAC_AES_GMAC_128, .dir = MESP_SA_OUT,
+		.sids = sid1, .nb_sids = 1, .now_ns = at(250, 0) };
+	struct mesp_tesla_info info;
+	struct mesp_sa *tx, *rx;
+
+	tx = sa_make(&o);
+	mesp_tesla_get_info(tx, &info);
+	ck_assert(info.sends);
+	ck_assert_uint_eq(info.tx_chain, 2);
+	o.dir = MESP_SA_IN;
+	o.nb_sids = 0;
+	o.sids = NULL;
+	o.chain = 2;
+	o.commit = info.tx_commitment;
+	rx = sa_make(&o);
+	/* chain 2 holds intervals 200..299; the receiver walks 49 keys to the first one */
+	for (uint32_t i = 250; i < 256; i++)
+		ck_assert_uint_eq(recv_at(rx, send_at(tx, at(i, 1000), (uint16_t)i, 64),
+				at(i, 2000)), 0);
+	ck_assert_uint_eq(nb_out, 6 - D);
+	ck_assert_uint_eq(out_tag(0), 250);
+	ck_assert_uint_eq(dropped(MESP_DROP_TESLA_NO_KEY), 0);
+	mesp_sa_free(rx);
+	mesp_sa_free(tx);
+
+	/* chain_key of chain 0 configured, the clock already in chain 2 */
+	o.dir = MESP_SA_OUT;
+	o.sids = sid1;
+	o.nb_sids = 1;
+	o.kn = chain_key;
+	o.chain = 0;
+	ck_assert_ptr_null(sa_make(&o));
+	o.chain = 2;            /* the key as K_N of chain 2: fine */
+	tx = sa_make(&o);
+	ck_assert_ptr_nonnull(tx);
+	mesp_sa_free(tx);
+}
+END_TEST
+
 /* The sender before T_0 or without prepared keys drops with tesla_no_key, never unkeyed. */
 START_TEST(sender_no_key)
 {
@@ -541,6 +600,7 @@ Suite *mesp_tesla_suite(void)
 	tcase_add_test(tc, unsynced);
 	tcase_add_test(tc, malformed_unknown);
 	tcase_add_test(tc, sender_no_key);
+	tcase_add_test(tc, late_start);
 	suite_add_tcase(s, tc);
 	return s;
 }
