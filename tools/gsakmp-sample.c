@@ -213,10 +213,18 @@ static void key_download(struct gsakmp_kd *kd)
 	sa->addr_len = 4;
 	memcpy(sa->group_addr, (const uint8_t[]){ 232, 1, 1, 1 }, 4);
 	memcpy(sa->source_addr, (const uint8_t[]){ 192, 0, 2, 10 }, 4);
-	sa->tesla = (struct gsakmp_tesla){ .interval_ms = 20, .disclosure_delay = 2,
-		.key_len = 16, .mac_len = 10, .t0_ms = (uint64_t)NOW * 1000, .chain_len = 360000,
-		.max_skew_ms = 50 };
-	memset(sa->tesla.commitment, 0x7e, 16);
+	sa->tesla = (struct gsakmp_tesla){ .interval_ms = 20, .d = 2,
+		.mac = GSAKMP_TESLA_MAC_HMAC_SHA256_128, .t0_ms = (uint64_t)NOW * 1000,
+		.chain_len = 360000, .max_skew_ms = 10, .nb_senders = 2 };
+	/* this member (SIDs 5, 6) and one more sender, already on its second chain */
+	sa->tesla.senders[0].nb_sids = 2;
+	sa->tesla.senders[0].sids[0] = 5;
+	sa->tesla.senders[0].sids[1] = 6;
+	memset(sa->tesla.senders[0].commitment, 0x7e, GSAKMP_TESLA_COMMIT_LEN);
+	sa->tesla.senders[1].nb_sids = 1;
+	sa->tesla.senders[1].sids[0] = 9;
+	sa->tesla.senders[1].chain = 1;
+	memset(sa->tesla.senders[1].commitment, 0x7f, GSAKMP_TESLA_COMMIT_LEN);
 }
 
 /* Appendix A.3.2: member 6 leaves; GTPK' under 2, {GTPK', 3', 6'} under 12, {GTPK', 3'}

@@ -119,6 +119,8 @@ enum gsakmp_key_type {
 	GSAKMP_KEY_AES_CBC_128_HMAC_SHA256 = 49156, /**< profile: 16 AES key || 32 HMAC key */
 	GSAKMP_KEY_NULL_HMAC_SHA256 = 49157,    /**< profile: 32 HMAC key */
 	GSAKMP_KEY_AES_256_KEK = 49158,         /**< profile: LKH node key, 32 octets */
+	GSAKMP_KEY_AES_CTR_128_HMAC_SHA256 = 49159, /**< profile: RFC 3686 KEYMAT, 16 AES key
+						     *   || 4 nonce, then 32 HMAC key */
 };
 
 /** Rekey Event Types (RFC 4535 §7.5.1). */
@@ -620,10 +622,14 @@ struct gsakmp_key_datum {
 #define GSAKMP_KD_MAX_KEYS 64
 /** Most items (or Key Packages) in one gsakmp_kd (implementation limit). */
 #define GSAKMP_KD_MAX_ITEMS 16
-/** Most sender IDs in one data SA attribute set. */
+/** Most sender IDs in one data SA attribute set, and of one TESLA sender. */
 #define GSAKMP_MAX_SIDS 64
-/** Longest TESLA key (and commitment). */
-#define GSAKMP_TESLA_KEY_MAX 32
+/** Most TESLA senders in one TESLA attribute (GWCONF_TESLA_MAX_SENDERS). */
+#define GSAKMP_TESLA_MAX_SENDERS 8
+/** Octets of a TESLA commitment F(K_0) (and of every chain key). */
+#define GSAKMP_TESLA_COMMIT_LEN 32
+/** Smallest TESLA disclosure delay d (RFC 4082 §3.6; TESLA_D_MIN); the largest is 255. */
+#define GSAKMP_TESLA_D_MIN 2
 
 /** Data SA flags (profile attribute GSAKMP_ATTR_FLAGS). */
 #define GSAKMP_SAF_PRESERVE_SRC 0x1u  /**< outer source = inner source (RFC 5374 §3.1) */
@@ -633,13 +639,20 @@ struct gsakmp_key_datum {
 #define GSAKMP_SAF_RECEIVE 0x10u      /**< this member receives on the SA */
 #define GSAKMP_SAF_ALL 0x1fu
 
-/** Data SA suites (profile attribute GSAKMP_ATTR_SUITE); the values of mcrypto. */
+/**
+ * Data SA suites (profile attribute GSAKMP_ATTR_SUITE); the values of enum mcrypto_suite, and
+ * the gateway's configuration names (doc/gsakmp-profile.md §9).
+ */
 enum gsakmp_suite {
-	GSAKMP_SUITE_AES_GCM_128 = 1,
-	GSAKMP_SUITE_AES_GCM_256 = 2,
-	GSAKMP_SUITE_AES_GMAC_128 = 3,
-	GSAKMP_SUITE_AES_CBC_128_HMAC_SHA256 = 4,
-	GSAKMP_SUITE_NULL_HMAC_SHA256 = 5,
+	GSAKMP_SUITE_AES_GCM_128 = 1,              /**< aes-gcm-128 (RFC 4106) */
+	GSAKMP_SUITE_AES_GCM_256 = 2,              /**< aes-gcm-256 (RFC 4106) */
+	GSAKMP_SUITE_AES_GMAC_128 = 3,             /**< aes-gmac-128 (RFC 4543) */
+	GSAKMP_SUITE_AES_CBC_128_HMAC_SHA256 = 4,  /**< aes-cbc-128+hmac-sha256-128 (RFC 3602,
+						    *   RFC 4868); no gateway suite */
+	GSAKMP_SUITE_NULL_HMAC_SHA256 = 5,         /**< null-hmac-sha256-128 (RFC 2410, RFC 4868);
+						    *   no IV */
+	GSAKMP_SUITE_AES_CTR_128_HMAC_SHA256 = 6,  /**< aes-ctr-128-hmac-sha256-128 (RFC 3686,
+						    *   RFC 4868) */
 };
 
 /** Profile attribute types; the wire value has bit 15 set for the critical ones. */
@@ -661,16 +674,37 @@ enum gsakmp_attr {
 /** Critical bit of an attribute type on the wire. */
 #define GSAKMP_ATTR_CRITICAL 0x8000u
 
-/** TESLA parameters of a data SA (RFC 4082; profile attribute GSAKMP_ATTR_TESLA). */
+/** TESLA MAC functions (doc/wire-format.md §7.4); the values of enum mcrypto_mac. */
+enum gsakmp_tesla_mac {
+	GSAKMP_TESLA_MAC_HMAC_SHA256_128 = 1,  /**< HMAC-SHA-256-128 */
+	GSAKMP_TESLA_MAC_AES_GMAC_128 = 2,     /**< AES-128-GMAC; needs an IV, so not with
+						*   GSAKMP_SUITE_NULL_HMAC_SHA256 */
+};
+
+/** One TESLA sender of a data SA: the SIDs it sends with and where its key chain starts. */
+struct gsakmp_tesla_sender {
+	uint8_t nb_sids;                 /**< 1..GSAKMP_MAX_SIDS */
+	uint16_t sids[GSAKMP_MAX_SIDS];  /**< distinct across all senders of the SA */
+	uint32_t chain;                  /**< index of the chain the commitment is for; that
+					  *   chain starts at interval chain * chain_len */
+	uint8_t commitment[GSAKMP_TESLA_COMMIT_LEN]; /**< F(K_0) of that chain (public) */
+};
+
+/**
+ * TESLA parameters of a data SA (RFC 4082; profile attribute GSAKMP_ATTR_TESLA): the facts
+ * every member of the group shares (struct gwconf_tesla without the receiver-local store
+ * limits, walk bound and fail mode, and without the sender's windows and secret chain key).
+ */
 struct gsakmp_tesla {
-	uint32_t interval_ms;            /**< T_int */
-	uint16_t disclosure_delay;       /**< d, in intervals */
-	uint8_t key_len;                 /**< 16..32 */
-	uint8_t mac_len;                 /**< 10..32 */
-	uint64_t t0_ms;                  /**< start of interval 0, ms since the epoch */
-	uint32_t chain_len;              /**< keys in the chain */
-	uint32_t max_skew_ms;            /**< receiver's bound on the sender's clock offset */
-	uint8_t commitment[GSAKMP_TESLA_KEY_MAX]; /**< K_0, key_len octets */
+	uint32_t interval_ms;            /**< T_int, >= 1 */
+	uint8_t d;                       /**< disclosure delay d, in intervals, 2..255 */
+	uint8_t mac;                     /**< enum gsakmp_tesla_mac */
+	uint64_t t0_ms;                  /**< T_0, start of interval 0, ms since the epoch */
+	uint32_t chain_len;              /**< N + 1, keys per chain, >= d + 2 */
+	uint32_t max_skew_ms;            /**< the key server's bound on the senders' clock
+					  *   offset, < d * T_int; 0 = none given */
+	uint8_t nb_senders;              /**< 1..GSAKMP_TESLA_MAX_SENDERS */
+	struct gsakmp_tesla_sender senders[GSAKMP_TESLA_MAX_SENDERS];
 };
 
 /**

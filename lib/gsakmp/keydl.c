@@ -5,6 +5,7 @@
  * parsed only after the protection has been removed, with the same validate-then-interpret
  * discipline as the message itself.
  */
+#include <assert.h>
 #include <string.h>
 
 #include "gsakmp_pvt.h"
@@ -17,8 +18,20 @@
 #define SA_FIXED 8u
 /* Attribute header: Type (2, bit 15 critical) | Length (2). */
 #define ATTR_HDR 4u
-/* TESLA attribute fixed part before the commitment. */
-#define TESLA_FIXED 24u
+/*
+ * TESLA attribute (doc/gsakmp-profile.md §9.1): a fixed part, then per sender a fixed part and
+ * its SIDs. Every multi-octet field sits at a multiple of its size within its part.
+ */
+#define TESLA_FIXED 28u
+#define TESLA_SENDER_FIXED 40u
+#define TESLA_MAX (TESLA_FIXED + GSAKMP_TESLA_MAX_SENDERS * \
+	(TESLA_SENDER_FIXED + 2u * GSAKMP_MAX_SIDS))
+/* Longest data SA item: the fixed part and every attribute at its largest. */
+#define SA_MAX (SA_FIXED + (GSAKMP_ATTR_MAX - 1u) * ATTR_HDR + 4u + 2u + 4u + 1u + \
+	2u * GSAKMP_MAX_SIDS + 3u * 4u + 2u * 16u + TESLA_MAX)
+
+static_assert(TESLA_MAX <= UINT16_MAX, "the TESLA attribute's length fits its 16-bit field");
+static_assert(SA_MAX <= PL_MAX, "a data SA item's length fits its 16-bit field");
 
 /* Which profile attributes must carry the critical bit (doc/gsakmp-profile.md §7). */
 static const bool attr_critical[GSAKMP_ATTR_MAX] = {
@@ -165,13 +178,57 @@ static int ra_build(const struct gsakmp_kd *kd, const struct gsakmp_rekey_array 
 
 /* ------------------------------------------------------------------ data SA attributes */
 
+/*
+ * The TESLA parameters' rules (doc/gsakmp-profile.md §9.1), the same on decode and before
+ * encode. They are those lib/tesla and lib/gwconf apply to an SA, so that what a key server
+ * sends can be installed: d from RFC 4082 §3.6, a chain long enough for d, one last-key and one
+ * commitment interval (RFC 5776 §3.1.2.4), chain starts that fit the 32-bit interval index,
+ * and senders told apart by their SIDs alone (doc/wire-format.md §7.6 step 8).
+ */
+static int tesla_check(const struct gsakmp_sa_attrs *sa)
+{
+	const struct gsakmp_tesla *t = &sa->tesla;
+	uint64_t seen[(UINT16_MAX + 1) / 64];
+
+	if (t->interval_ms == 0 || t->d < GSAKMP_TESLA_D_MIN ||
+			(t->mac != GSAKMP_TESLA_MAC_HMAC_SHA256_128 &&
+			 t->mac != GSAKMP_TESLA_MAC_AES_GMAC_128) ||
+			t->chain_len < (uint32_t)t->d + 2u ||
+			(uint64_t)t->max_skew_ms >= (uint64_t)t->d * t->interval_ms ||
+			t->nb_senders == 0 || t->nb_senders > GSAKMP_TESLA_MAX_SENDERS)
+		return -GSAKMP_E_ATTR;
+	/* no IV: no GMAC nonce and no SID in the packet, so one sender, SID 0 (gwconf) */
+	if (sa->suite == GSAKMP_SUITE_NULL_HMAC_SHA256 &&
+			(t->mac != GSAKMP_TESLA_MAC_HMAC_SHA256_128 || t->nb_senders != 1 ||
+			 t->senders[0].nb_sids != 1 || t->senders[0].sids[0] != 0))
+		return -GSAKMP_E_ATTR;
+	memset(seen, 0, sizeof(seen));
+	for (unsigned int k = 0; k < t->nb_senders; k++) {
+		const struct gsakmp_tesla_sender *s = &t->senders[k];
+
+		if (s->nb_sids == 0 || s->nb_sids > GSAKMP_MAX_SIDS ||
+				(uint64_t)s->chain * t->chain_len > UINT32_MAX)
+			return -GSAKMP_E_ATTR;
+		for (unsigned int i = 0; i < s->nb_sids; i++) {
+			uint16_t sid = s->sids[i];
+
+			if ((HAS(sa, GSAKMP_ATTR_SID_BITS) && (sid >> sa->sid_bits) != 0) ||
+					(seen[sid / 64] >> (sid % 64)) & 1u)
+				return -GSAKMP_E_ATTR;
+			seen[sid / 64] |= UINT64_C(1) << (sid % 64);
+		}
+	}
+	return 0;
+}
+
 int gsakmp_pvt_sa_check(const struct gsakmp_sa_attrs *sa)
 {
 	if (sa->present & ~((1u << GSAKMP_ATTR_MAX) - 2u))
 		return -GSAKMP_E_ATTR;
 	if (!HAS(sa, GSAKMP_ATTR_SPI) || !HAS(sa, GSAKMP_ATTR_SUITE))
 		return -GSAKMP_E_ATTR;
-	if (sa->suite < GSAKMP_SUITE_AES_GCM_128 || sa->suite > GSAKMP_SUITE_NULL_HMAC_SHA256)
+	if (sa->suite < GSAKMP_SUITE_AES_GCM_128 ||
+			sa->suite > GSAKMP_SUITE_AES_CTR_128_HMAC_SHA256)
 		return -GSAKMP_E_ATTR;
 	if (HAS(sa, GSAKMP_ATTR_FLAGS) && (sa->flags & ~GSAKMP_SAF_ALL))
 		return -GSAKMP_E_ATTR;
@@ -194,15 +251,77 @@ int gsakmp_pvt_sa_check(const struct gsakmp_sa_attrs *sa)
 	if ((HAS(sa, GSAKMP_ATTR_GROUP_ADDR) || HAS(sa, GSAKMP_ATTR_SOURCE_ADDR)) &&
 			sa->addr_len != 4 && sa->addr_len != 16)
 		return -GSAKMP_E_ATTR;
-	if (HAS(sa, GSAKMP_ATTR_TESLA)) {
-		const struct gsakmp_tesla *t = &sa->tesla;
-
-		if (t->interval_ms == 0 || t->disclosure_delay == 0 || t->chain_len == 0 ||
-				t->key_len < 16 || t->key_len > GSAKMP_TESLA_KEY_MAX ||
-				t->mac_len < 10 || t->mac_len > 32)
-			return -GSAKMP_E_ATTR;
-	}
+	if (HAS(sa, GSAKMP_ATTR_TESLA))
+		return tesla_check(sa);
 	return 0;
+}
+
+/*
+ * The TESLA attribute's structure: every length and count against the octets present, the
+ * reserved octets zero, the counts within struct gsakmp_tesla. Values are tesla_check()'s,
+ * once every attribute is known (the SID length is another attribute).
+ */
+static int tesla_parse(const uint8_t *v, size_t l, struct gsakmp_tesla *t)
+{
+	size_t off = TESLA_FIXED;
+
+	if (l < TESLA_FIXED || v[6] != 0 || v[7] != 0 || v[25] != 0 || v[26] != 0 ||
+			v[27] != 0)
+		return -GSAKMP_E_ATTR;
+	t->interval_ms = get32(v);
+	t->d = v[4];
+	t->mac = v[5];
+	t->t0_ms = get64(v + 8);
+	t->chain_len = get32(v + 16);
+	t->max_skew_ms = get32(v + 20);
+	t->nb_senders = v[24];
+	if (t->nb_senders == 0 || t->nb_senders > GSAKMP_TESLA_MAX_SENDERS)
+		return -GSAKMP_E_ATTR;
+	for (unsigned int k = 0; k < t->nb_senders; k++) {
+		struct gsakmp_tesla_sender *s = &t->senders[k];
+		const uint8_t *q = v + off;
+
+		if (l - off < TESLA_SENDER_FIXED || q[1] != 0 || q[2] != 0 || q[3] != 0)
+			return -GSAKMP_E_ATTR;
+		s->nb_sids = q[0];
+		if (s->nb_sids == 0 || s->nb_sids > GSAKMP_MAX_SIDS ||
+				l - off - TESLA_SENDER_FIXED < 2u * s->nb_sids)
+			return -GSAKMP_E_ATTR;
+		s->chain = get32(q + 4);
+		memcpy(s->commitment, q + 8, GSAKMP_TESLA_COMMIT_LEN);
+		for (unsigned int i = 0; i < s->nb_sids; i++)
+			s->sids[i] = get16(q + TESLA_SENDER_FIXED + 2 * i);
+		off += TESLA_SENDER_FIXED + 2u * s->nb_sids;
+	}
+	return off == l ? 0 : -GSAKMP_E_ATTR;
+}
+
+/* Write the TESLA attribute's value (checked by tesla_check()); its length. */
+static size_t tesla_put(const struct gsakmp_tesla *t, uint8_t *v)
+{
+	size_t off = TESLA_FIXED;
+
+	memset(v, 0, TESLA_FIXED);
+	put32(v, t->interval_ms);
+	v[4] = t->d;
+	v[5] = t->mac;
+	put64(v + 8, t->t0_ms);
+	put32(v + 16, t->chain_len);
+	put32(v + 20, t->max_skew_ms);
+	v[24] = t->nb_senders;
+	for (unsigned int k = 0; k < t->nb_senders; k++) {
+		const struct gsakmp_tesla_sender *s = &t->senders[k];
+		uint8_t *q = v + off;
+
+		memset(q, 0, TESLA_SENDER_FIXED);
+		q[0] = s->nb_sids;
+		put32(q + 4, s->chain);
+		memcpy(q + 8, s->commitment, GSAKMP_TESLA_COMMIT_LEN);
+		for (unsigned int i = 0; i < s->nb_sids; i++)
+			put16(q + TESLA_SENDER_FIXED + 2 * i, s->sids[i]);
+		off += TESLA_SENDER_FIXED + 2u * s->nb_sids;
+	}
+	return off;
 }
 
 static int attr_value(struct gsakmp_sa_attrs *sa, unsigned int a, const uint8_t *v, size_t l)
@@ -252,19 +371,10 @@ static int attr_value(struct gsakmp_sa_attrs *sa, unsigned int a, const uint8_t 
 		memcpy(a == GSAKMP_ATTR_GROUP_ADDR ? sa->group_addr : sa->source_addr, v, l);
 		break;
 	case GSAKMP_ATTR_TESLA: {
-		struct gsakmp_tesla *t = &sa->tesla;
+		int rc = tesla_parse(v, l, &sa->tesla);
 
-		if (l < TESLA_FIXED || l != TESLA_FIXED + (size_t)v[6] ||
-				v[6] > GSAKMP_TESLA_KEY_MAX)
-			return -GSAKMP_E_ATTR;
-		t->interval_ms = get32(v);
-		t->disclosure_delay = get16(v + 4);
-		t->key_len = v[6];
-		t->mac_len = v[7];
-		t->t0_ms = get64(v + 8);
-		t->chain_len = get32(v + 16);
-		t->max_skew_ms = get32(v + 20);
-		memcpy(t->commitment, v + TESLA_FIXED, t->key_len);
+		if (rc != 0)
+			return rc;
 		break;
 	}
 	default:
@@ -318,21 +428,17 @@ static int sa_parse(const uint8_t *p, size_t len, struct gsakmp_sa_attrs *sa)
 	return gsakmp_pvt_sa_check(sa);
 }
 
-static size_t attr_put(uint8_t *p, unsigned int a, const void *v, size_t l)
+/* Attribute header for a value of l octets already written after it. */
+static size_t attr_hdr(uint8_t *p, unsigned int a, size_t l)
 {
 	put16(p, (uint16_t)(a | (attr_critical[a] ? GSAKMP_ATTR_CRITICAL : 0)));
 	put16(p + 2, (uint16_t)l);
-	if (l != 0)
-		memcpy(p + ATTR_HDR, v, l);
 	return ATTR_HDR + l;
 }
 
 static int sa_build(const struct gsakmp_sa_attrs *sa, uint8_t *p, size_t cap, size_t *len)
 {
-	/* longest encoding: fixed part and every attribute at its largest */
-	uint8_t tmp[SA_FIXED + GSAKMP_ATTR_MAX * ATTR_HDR + 4 + 2 + 4 + 1 + 2 * GSAKMP_MAX_SIDS +
-		3 * 4 + 2 * 16 + TESLA_FIXED + GSAKMP_TESLA_KEY_MAX];
-	uint8_t v[TESLA_FIXED + GSAKMP_TESLA_KEY_MAX];
+	uint8_t tmp[SA_MAX];
 	size_t off = SA_FIXED;
 	int rc;
 
@@ -342,6 +448,7 @@ static int sa_build(const struct gsakmp_sa_attrs *sa, uint8_t *p, size_t cap, si
 	put32(tmp, sa->key_id);
 	put32(tmp + 4, sa->key_handle);
 	for (unsigned int a = 1; a < GSAKMP_ATTR_MAX; a++) {
+		uint8_t *v = tmp + off + ATTR_HDR;
 		size_t l = 0;
 
 		if (!HAS(sa, a))
@@ -389,20 +496,12 @@ static int sa_build(const struct gsakmp_sa_attrs *sa, uint8_t *p, size_t cap, si
 			l = sa->addr_len;
 			break;
 		case GSAKMP_ATTR_TESLA:
-			put32(v, sa->tesla.interval_ms);
-			put16(v + 4, sa->tesla.disclosure_delay);
-			v[6] = sa->tesla.key_len;
-			v[7] = sa->tesla.mac_len;
-			put64(v + 8, sa->tesla.t0_ms);
-			put32(v + 16, sa->tesla.chain_len);
-			put32(v + 20, sa->tesla.max_skew_ms);
-			memcpy(v + TESLA_FIXED, sa->tesla.commitment, sa->tesla.key_len);
-			l = TESLA_FIXED + sa->tesla.key_len;
+			l = tesla_put(&sa->tesla, v);
 			break;
 		default:
 			break;
 		}
-		off += attr_put(tmp + off, a, v, l);
+		off += attr_hdr(tmp + off, a, l);
 	}
 	if (cap < off)
 		return -GSAKMP_E_NO_SPACE;

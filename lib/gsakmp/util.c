@@ -318,6 +318,8 @@ uint16_t gsakmp_key_type_len(uint16_t type)
 		return 36;
 	case GSAKMP_KEY_AES_CBC_128_HMAC_SHA256:
 		return 48;
+	case GSAKMP_KEY_AES_CTR_128_HMAC_SHA256:
+		return 52;  /* RFC 3686 §5.1 key and nonce, then the RFC 4868 key */
 	case GSAKMP_KEY_NULL_HMAC_SHA256:
 	case GSAKMP_KEY_AES_256_KEK:
 		return 32;

@@ -154,7 +154,9 @@ const char *policy_suite_name(enum policy_suite s)
 	case POLICY_SUITE_AES_CBC_128_HMAC_SHA256_128:
 		return "aes-cbc-128+hmac-sha256-128";
 	case POLICY_SUITE_NULL_HMAC_SHA256_128:
-		return "null+hmac-sha256-128";
+		return "null-hmac-sha256-128";
+	case POLICY_SUITE_AES_CTR_128_HMAC_SHA256_128:
+		return "aes-ctr-128-hmac-sha256-128";
 	}
 	return "?";
 }

@@ -134,13 +134,18 @@ struct policy_rekey {
 	char post_url[POLICY_URL_MAX];   /**< POLICY_REL_POST */
 };
 
-/** Group ESP transform suites (doc/architecture.md, "Transforms"). */
+/**
+ * Group ESP transform suites (doc/architecture.md, "Transforms"): the values of enum
+ * mcrypto_suite and enum gsakmp_suite, named as the gateway's configuration names them.
+ */
 enum policy_suite {
-	POLICY_SUITE_AES_GCM_128 = 1,
-	POLICY_SUITE_AES_GCM_256 = 2,
-	POLICY_SUITE_AES_GMAC_128 = 3,
-	POLICY_SUITE_AES_CBC_128_HMAC_SHA256_128 = 4,
-	POLICY_SUITE_NULL_HMAC_SHA256_128 = 5,
+	POLICY_SUITE_AES_GCM_128 = 1,                 /**< "aes-gcm-128" */
+	POLICY_SUITE_AES_GCM_256 = 2,                 /**< "aes-gcm-256" */
+	POLICY_SUITE_AES_GMAC_128 = 3,                /**< "aes-gmac-128" */
+	POLICY_SUITE_AES_CBC_128_HMAC_SHA256_128 = 4, /**< "aes-cbc-128+hmac-sha256-128" (no
+						       *   gateway suite) */
+	POLICY_SUITE_NULL_HMAC_SHA256_128 = 5,        /**< "null-hmac-sha256-128" */
+	POLICY_SUITE_AES_CTR_128_HMAC_SHA256_128 = 6, /**< "aes-ctr-128-hmac-sha256-128" */
 };
 
 /** Address preservation in the tunnel header (RFC 5374 §3.1; values as GDOI's attribute 14). */

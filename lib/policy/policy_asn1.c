@@ -909,8 +909,8 @@ static int decode_data(const P_PROTOCOL *proto, struct policy_data_sa *sa, const
 	if (rc != POLICY_OK)
 		return rc;
 #define FIELD(name) (snprintf(p, sizeof(p), "%s.%s", path, name), p)
-	rc = get_u32(m->suite, POLICY_SUITE_AES_GCM_128, POLICY_SUITE_NULL_HMAC_SHA256_128, &v,
-			FIELD("suite"), err);
+	rc = get_u32(m->suite, POLICY_SUITE_AES_GCM_128, POLICY_SUITE_AES_CTR_128_HMAC_SHA256_128,
+			&v, FIELD("suite"), err);
 	if (rc != POLICY_OK)
 		goto out;
 	sa->suite = (enum policy_suite)v;

@@ -46,7 +46,8 @@ static const struct name_val suites[] = {
 	{ "aes-gcm-256", POLICY_SUITE_AES_GCM_256 },
 	{ "aes-gmac-128", POLICY_SUITE_AES_GMAC_128 },
 	{ "aes-cbc-128+hmac-sha256-128", POLICY_SUITE_AES_CBC_128_HMAC_SHA256_128 },
-	{ "null+hmac-sha256-128", POLICY_SUITE_NULL_HMAC_SHA256_128 },
+	{ "null-hmac-sha256-128", POLICY_SUITE_NULL_HMAC_SHA256_128 },
+	{ "aes-ctr-128-hmac-sha256-128", POLICY_SUITE_AES_CTR_128_HMAC_SHA256_128 },
 	{ NULL, 0 },
 };
 static const struct name_val aps[] = {

@@ -61,6 +61,24 @@ static bool datum_eq(const struct gsakmp_key_datum *a, const struct gsakmp_key_d
 		a->key_len == b->key_len && memcmp(a->key, b->key, a->key_len) == 0;
 }
 
+/* Both sides were parsed into zeroed structures, so unused senders and SIDs compare too. */
+static bool tesla_eq(const struct gsakmp_tesla *a, const struct gsakmp_tesla *b)
+{
+	if (a->interval_ms != b->interval_ms || a->d != b->d || a->mac != b->mac ||
+			a->t0_ms != b->t0_ms || a->chain_len != b->chain_len ||
+			a->max_skew_ms != b->max_skew_ms || a->nb_senders != b->nb_senders)
+		return false;
+	for (unsigned int k = 0; k < GSAKMP_TESLA_MAX_SENDERS; k++) {
+		const struct gsakmp_tesla_sender *x = &a->senders[k], *y = &b->senders[k];
+
+		if (x->nb_sids != y->nb_sids || x->chain != y->chain ||
+				memcmp(x->sids, y->sids, sizeof(x->sids)) != 0 ||
+				memcmp(x->commitment, y->commitment, sizeof(x->commitment)) != 0)
+			return false;
+	}
+	return true;
+}
+
 static bool sa_eq(const struct gsakmp_sa_attrs *a, const struct gsakmp_sa_attrs *b)
 {
 	return a->key_id == b->key_id && a->key_handle == b->key_handle &&
@@ -71,13 +89,7 @@ static bool sa_eq(const struct gsakmp_sa_attrs *a, const struct gsakmp_sa_attrs 
 		a->replay_window == b->replay_window && a->addr_len == b->addr_len &&
 		memcmp(a->group_addr, b->group_addr, sizeof(a->group_addr)) == 0 &&
 		memcmp(a->source_addr, b->source_addr, sizeof(a->source_addr)) == 0 &&
-		memcmp(a->tesla.commitment, b->tesla.commitment,
-			sizeof(a->tesla.commitment)) == 0 &&
-		a->tesla.interval_ms == b->tesla.interval_ms &&
-		a->tesla.disclosure_delay == b->tesla.disclosure_delay &&
-		a->tesla.key_len == b->tesla.key_len && a->tesla.mac_len == b->tesla.mac_len &&
-		a->tesla.t0_ms == b->tesla.t0_ms && a->tesla.chain_len == b->tesla.chain_len &&
-		a->tesla.max_skew_ms == b->tesla.max_skew_ms;
+		tesla_eq(&a->tesla, &b->tesla);
 }
 
 static void check_kd_eq(const struct gsakmp_kd *a, const struct gsakmp_kd *b, bool kpkg)

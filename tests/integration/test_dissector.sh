@@ -4,12 +4,12 @@
 # tshark must decode what the sample tool wrote: exchange types, Sequence IDs, the Vendor ID,
 # signature types, cookies, certificates (through Wireshark's X.509 dissector) and, with the
 # throwaway keys `gsakmp-sample -k` prints, the KEK-protected Key Download (the data-SA
-# attributes: SPI, SIDs, flags, delays, addresses, TESLA) and Rekey Events (AES-256-GCM and
-# RFC 5649 key wrap, keys learned from earlier messages). Good frames carry no warning, error,
-# Lua error or malformed mark. Damaged captures (gsakmp_captures.py: truncated, snap-length-cut,
-# bit-flipped, wrong lengths, random datagrams, TCP segments cut or noisy, Key Downloads whose
-# damaged plaintext is sealed again so that it authenticates) dissect with the expert info each
-# kind calls for and never with a Lua error.
+# attributes: SPI, SIDs, flags, delays, addresses, TESLA and its senders) and Rekey Events
+# (AES-256-GCM and RFC 5649 key wrap, keys learned from earlier messages). Good frames carry no
+# warning, error, Lua error or malformed mark. Damaged captures (gsakmp_captures.py: truncated,
+# snap-length-cut, bit-flipped, wrong lengths, random datagrams, TCP segments cut or noisy, Key
+# Downloads whose damaged plaintext is sealed again so that it authenticates) dissect with the
+# expert info each kind calls for and never with a Lua error.
 set -u
 # shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -184,6 +184,44 @@ same "data SA: SPI, suite, flags, SID bits, SIDs" \
 same "data SA: delays, replay window, group and source address, TESLA interval, chain, T_0" \
 	"$(for c in 8 9 10 11 12 13 14 15; do row4 $c; done | paste -sd' ')" \
 	"2000 10000 1024 232.1.1.1 192.0.2.10 20 360000 1772366400000"
+# TESLA (attribute 11, doc/gsakmp-profile.md §9.1): the group-wide parameters, then per sender
+# its SID count, chain index, commitment F(K_0) and SIDs
+T=(-e frame.number -e gsakmp.kd.tesla.d -e gsakmp.kd.tesla.mac -e gsakmp.kd.tesla.max_skew
+	-e gsakmp.kd.tesla.senders -e gsakmp.kd.tesla.sender.nsids -e gsakmp.kd.tesla.sender.chain
+	-e gsakmp.kd.tesla.sender.sid -e gsakmp.kd.tesla.sender.commitment
+	-e gsakmp.kd.tesla.reserved)
+TL=$WORK/tesla.txt
+fields "$CAP" "$TL" -o "gsakmp.keys:$KEK" "${T[@]}"
+same "data SA: TESLA d, MAC, clock skew, senders; per sender SID count, chain, SIDs" \
+	"$(awk -F'\t' '$1 == 4 { print $2, $3, $4, $5, $6, $7, $8 }' "$TL")" "2 1 10 2 2,1 0,1 5,6,9"
+same "data SA: each TESLA sender's 32-octet commitment; the reserved octets, zero" \
+	"$(awk -F'\t' '$1 == 4 { print $9, $10 }' "$TL")" \
+	"$(printf '7e%.0s' {1..32}),$(printf '7f%.0s' {1..32}) 0000,000000,000000,000000"
+w="-V: the TESLA attribute and its two senders named in the tree, no expert warning"
+tshark -X "lua_script:$LUA" -r "$CAP" -o "gsakmp.keys:$KEK" -Y 'frame.number == 4' -V \
+	>"$WORK/tesla.V" 2>/dev/null
+if grep -q 'TESLA (critical): T_int 20 ms, d 2, HMAC-SHA-256-128, 2 senders' "$WORK/tesla.V" &&
+	grep -q 'Sender 1: chain 0, SIDs 5, 6$' "$WORK/tesla.V" &&
+	grep -q 'Sender 2: chain 1, SID 9$' "$WORK/tesla.V" &&
+	! grep -qE 'Expert Info \((Warning|Error)' "$WORK/tesla.V"; then
+	ok "$w"
+else
+	not_ok "$w"
+	grep -E 'TESLA|Sender [0-9]|Expert' "$WORK/tesla.V" | head -n 5 | sed 's/^/#   /'
+fi
+# value names as tshark registers them (-G values reads plugins, not -X: a private HOME)
+want_vals="gsakmp.kd.key.type 49159 AES-CTR-128 + HMAC-SHA-256-128 (msecgw)"
+want_vals+="|gsakmp.kd.suite 1 aes-gcm-128|gsakmp.kd.suite 2 aes-gcm-256"
+want_vals+="|gsakmp.kd.suite 3 aes-gmac-128|gsakmp.kd.suite 4 aes-cbc-128+hmac-sha256-128"
+want_vals+="|gsakmp.kd.suite 5 null-hmac-sha256-128|gsakmp.kd.suite 6 aes-ctr-128-hmac-sha256-128"
+want_vals+="|gsakmp.kd.tesla.mac 1 HMAC-SHA-256-128|gsakmp.kd.tesla.mac 2 AES-128-GMAC"
+mkdir -p "$WORK/home/.local/lib/wireshark/plugins"
+cp "$LUA" "$WORK/home/.local/lib/wireshark/plugins/"
+same "value names: the six suites by the gateway's names, both TESLA MACs, key type 49159" \
+	"$(HOME=$WORK/home tshark -G values 2>/dev/null | awk -F'\t' '$2 == "gsakmp.kd.suite" ||
+		$2 == "gsakmp.kd.tesla.mac" || ($2 == "gsakmp.kd.key.type" && $3 == 49159) {
+		print $2 " " $3 " " $4 }' | sort | paste -sd'|')" \
+	"$want_vals"
 same "Key Download keys: GTPK 1/1, Rekey Array of member 5 with node keys 3, 6, 12" \
 	"$(row4 16) $(row4 17) $(row4 19) $(row4 18 | cut -d, -f1)" \
 	"1,3,6,12 1,1,1,1 5 101112131415161718191a1b1c1d1e1f20212223"

@@ -433,13 +433,20 @@ static void sa_attrs(struct gsakmp_sa_attrs *sa, bool full)
 	memcpy(sa->group_addr, (const uint8_t[]){ 232, 1, 1, 1 }, 4);
 	memcpy(sa->source_addr, (const uint8_t[]){ 192, 0, 2, 10 }, 4);
 	sa->tesla.interval_ms = 20;
-	sa->tesla.disclosure_delay = 2;
-	sa->tesla.key_len = 16;
-	sa->tesla.mac_len = 10;
+	sa->tesla.d = 2;
+	sa->tesla.mac = GSAKMP_TESLA_MAC_HMAC_SHA256_128;
 	sa->tesla.t0_ms = (uint64_t)NOW * 1000;
 	sa->tesla.chain_len = 100000;
-	sa->tesla.max_skew_ms = 50;
-	memset(sa->tesla.commitment, 0x5c, 16);
+	sa->tesla.max_skew_ms = 15;
+	sa->tesla.nb_senders = 2;
+	sa->tesla.senders[0].nb_sids = 2;
+	sa->tesla.senders[0].sids[0] = 1;
+	sa->tesla.senders[0].sids[1] = 2;
+	memset(sa->tesla.senders[0].commitment, 0x5c, GSAKMP_TESLA_COMMIT_LEN);
+	sa->tesla.senders[1].nb_sids = 1;
+	sa->tesla.senders[1].sids[0] = 0xfff;
+	sa->tesla.senders[1].chain = 3;
+	memset(sa->tesla.senders[1].commitment, 0x5d, GSAKMP_TESLA_COMMIT_LEN);
 }
 
 /* The Key Download member 5 (leaf 12) gets: the GTPK, its LKH path below the root (KeyIDs 3,
@@ -659,6 +666,26 @@ static bool datum_eq(const struct gsakmp_key_datum *a, const struct gsakmp_key_d
 		a->key_len == b->key_len && memcmp(a->key, b->key, a->key_len) == 0;
 }
 
+/* Field by field, the counted parts only. */
+static bool tesla_eq(const struct gsakmp_tesla *a, const struct gsakmp_tesla *b)
+{
+	if (a->interval_ms != b->interval_ms || a->d != b->d || a->mac != b->mac ||
+			a->t0_ms != b->t0_ms || a->chain_len != b->chain_len ||
+			a->max_skew_ms != b->max_skew_ms || a->nb_senders != b->nb_senders ||
+			a->nb_senders > GSAKMP_TESLA_MAX_SENDERS)
+		return false;
+	for (unsigned int k = 0; k < a->nb_senders; k++) {
+		const struct gsakmp_tesla_sender *x = &a->senders[k], *y = &b->senders[k];
+
+		if (x->nb_sids != y->nb_sids || x->nb_sids > GSAKMP_MAX_SIDS ||
+				x->chain != y->chain ||
+				memcmp(x->commitment, y->commitment, sizeof(x->commitment)) != 0 ||
+				memcmp(x->sids, y->sids, sizeof(x->sids[0]) * x->nb_sids) != 0)
+			return false;
+	}
+	return true;
+}
+
 static bool sa_eq(const struct gsakmp_sa_attrs *a, const struct gsakmp_sa_attrs *b)
 {
 	return a->key_id == b->key_id && a->key_handle == b->key_handle &&
@@ -669,12 +696,7 @@ static bool sa_eq(const struct gsakmp_sa_attrs *a, const struct gsakmp_sa_attrs 
 		a->replay_window == b->replay_window && a->addr_len == b->addr_len &&
 		memcmp(a->group_addr, b->group_addr, a->addr_len) == 0 &&
 		memcmp(a->source_addr, b->source_addr, a->addr_len) == 0 &&
-		a->tesla.interval_ms == b->tesla.interval_ms &&
-		a->tesla.disclosure_delay == b->tesla.disclosure_delay &&
-		a->tesla.key_len == b->tesla.key_len && a->tesla.mac_len == b->tesla.mac_len &&
-		a->tesla.t0_ms == b->tesla.t0_ms && a->tesla.chain_len == b->tesla.chain_len &&
-		a->tesla.max_skew_ms == b->tesla.max_skew_ms &&
-		memcmp(a->tesla.commitment, b->tesla.commitment, a->tesla.key_len) == 0;
+		tesla_eq(&a->tesla, &b->tesla);
 }
 
 static void ck_kd_eq(const struct gsakmp_kd *a, const struct gsakmp_kd *b, bool kpkg)
@@ -1805,7 +1827,7 @@ START_TEST(test_encoder_checks)
 	kd.items[2].u.sa.present &= ~(1u << GSAKMP_ATTR_SID_BITS);
 	ck_assert_int_eq(gsakmp_kd_build(&kd, buf, sizeof(buf), &n), -GSAKMP_E_ATTR);
 	kd_example(&kd);
-	kd.items[2].u.sa.tesla.key_len = 8;
+	kd.items[2].u.sa.tesla.d = 1;
 	ck_assert_int_eq(gsakmp_kd_build(&kd, buf, sizeof(buf), &n), -GSAKMP_E_ATTR);
 	kd_example(&kd);
 	kd.items[2].u.sa.addr_len = 5;
@@ -2649,16 +2671,6 @@ START_TEST(test_sa_attr_values)
 		{ "group v4 source v6", { B16(0x8009), B16(4), 232, 1, 1, 1, B16(0x800a), B16(16),
 			R16(1) }, 28, E(ATTR) },
 		{ "source only v6", { B16(0x800a), B16(16), R16(1) }, 20, 0 },
-		{ "tesla", { B16(0x800b), B16(40), B32(20), B16(2), 16, 10, B32(0), B32(1),
-			B32(100), B32(50), R16(0x40) }, 44, 0 },
-		{ "tesla length", { B16(0x800b), B16(39), B32(20), B16(2), 16, 10, B32(0), B32(1),
-			B32(100), B32(50), R8(0x40), 1, 2, 3, 4, 5, 6, 7 }, 43, E(ATTR) },
-		{ "tesla key length 40", { B16(0x800b), B16(24), B32(20), B16(2), 40, 10, B32(0),
-			B32(1), B32(100), B32(50) }, 28, E(ATTR) },
-		{ "tesla interval 0", { B16(0x800b), B16(40), B32(0), B16(2), 16, 10, B32(0),
-			B32(1), B32(100), B32(50), R16(0x40) }, 44, E(ATTR) },
-		{ "tesla mac 9", { B16(0x800b), B16(40), B32(20), B16(2), 16, 9, B32(0), B32(1),
-			B32(100), B32(50), R16(0x40) }, 44, E(ATTR) },
 		{ "replay window", { B16(0x0008), B16(4), B32(64) }, 8, 0 },
 		{ "replay window 2 octets", { B16(0x0008), B16(2), B16(64) }, 6, E(ATTR) },
 		{ "sids without sid length", { B16(0x8005), B16(2), B16(1) }, 6, E(ATTR) },
@@ -2684,6 +2696,381 @@ START_TEST(test_sa_attr_values)
 }
 END_TEST
 
+/* ------------------------------------------------------------------ TESLA attribute (type 11) */
+
+/*
+ * Two Key Downloads with one data SA each, typed from doc/gsakmp-profile.md §9.1 field by field
+ * (not produced by the encoder). TESLA_1: null-hmac-sha256-128 with its single sender (SID 0,
+ * HMAC). TESLA_8: aes-ctr-128-hmac-sha256-128, 12-bit SIDs, AES-GMAC, eight senders holding 1
+ * to 3 SIDs, sender 3 in the last chain whose start fits 32 bits (4971 * 864000).
+ */
+static const char TESLA_1[] =
+	"0001" "c1" "0060"                    /* 1 item: data SA (193), 96 octets */
+	"00000001" "00000001"                 /* Key ID 1, Key Handle 1 */
+	"8001" "0004" "00001000"              /* SPI 0x1000 */
+	"8002" "0002" "0005"                  /* suite 5 null-hmac-sha256-128 */
+	"800b" "0046"                         /* [27] TESLA, critical, 70 octets */
+	"0000000a"                            /* T_int 10 ms */
+	"02" "01" "0000"                      /* d 2, MAC 1 HMAC-SHA-256-128, reserved */
+	"0000019ca9450a00"                    /* T_0 1772366400000 ms (2026-03-01 12:00 UTC) */
+	"00057e40"                            /* chain length 360000 */
+	"00000001"                            /* max clock skew 1 ms */
+	"01" "000000"                         /* 1 sender, reserved */
+	"01" "000000" "00000000"              /* sender 0: 1 SID, reserved, chain 0 */
+	"a0a1a2a3a4a5a6a7a8a9aaabacadaeaf"    /* F(K_0) */
+	"b0b1b2b3b4b5b6b7b8b9babbbcbdbebf"
+	"0000";                               /* SID 0 */
+
+static const char TESLA_8[] =
+	"0001" "c1" "0193"                    /* 1 item: data SA (193), 403 octets */
+	"00000002" "00000003"                 /* Key ID 2, Key Handle 3 */
+	"8001" "0004" "00002000"              /* SPI 0x2000 */
+	"8002" "0002" "0006"                  /* suite 6 aes-ctr-128-hmac-sha256-128 */
+	"8004" "0001" "0c"                    /* SID length 12 */
+	"800b" "0174"                         /* [32] TESLA, critical, 372 octets */
+	"00000064"                            /* T_int 100 ms */
+	"03" "02" "0000"                      /* d 3, MAC 2 AES-128-GMAC, reserved */
+	"0000019ca97bf880"                    /* T_0 1772370000000 ms */
+	"000d2f00"                            /* chain length 864000 */
+	"00000019"                            /* max clock skew 25 ms */
+	"08" "000000"                         /* 8 senders, reserved */
+	"01" "000000" "00000000"              /* [64] sender 0: 1 SID, chain 0 */
+	"000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
+	"0001"                                /* SID 1 */
+	"02" "000000" "00000001"              /* [106] sender 1: 2 SIDs, chain 1 */
+	"1111111111111111111111111111111111111111111111111111111111111111"
+	"0002" "0003"                         /* SIDs 2, 3 */
+	"01" "000000" "00000002"              /* [150] sender 2: 1 SID, chain 2 */
+	"2222222222222222222222222222222222222222222222222222222222222222"
+	"0010"                                /* SID 16 */
+	"03" "000000" "0000136b"              /* [192] sender 3: 3 SIDs, chain 4971 */
+	"3333333333333333333333333333333333333333333333333333333333333333"
+	"0100" "0200" "0fff"                  /* SIDs 256, 512, 4095 */
+	"01" "000000" "00000000"              /* [238] sender 4 */
+	"4444444444444444444444444444444444444444444444444444444444444444"
+	"0004"
+	"01" "000000" "00000007"              /* [280] sender 5: chain 7 */
+	"5555555555555555555555555555555555555555555555555555555555555555"
+	"0005"
+	"02" "000000" "00000010"              /* [322] sender 6: 2 SIDs, chain 16 */
+	"6666666666666666666666666666666666666666666666666666666666666666"
+	"0006" "0007"
+	"01" "000000" "00000000"              /* [366] sender 7 */
+	"7777777777777777777777777777777777777777777777777777777777777777"
+	"0800";                               /* SID 2048; [408] end */
+
+/* Where the TESLA attribute's value starts in each vector. */
+static const size_t tesla_val_off[2] = { 31, 36 };
+
+/* What the two vectors say, as a data SA the encoder is given. */
+static void tesla_vector_sa(int which, struct gsakmp_kd *kd)
+{
+	static const uint16_t sids8[8][3] = {
+		{ 1 }, { 2, 3 }, { 16 }, { 256, 512, 4095 }, { 4 }, { 5 }, { 6, 7 }, { 2048 },
+	};
+	static const uint8_t nsids8[8] = { 1, 2, 1, 3, 1, 1, 2, 1 };
+	static const uint32_t chain8[8] = { 0, 1, 2, 4971, 0, 7, 16, 0 };
+	struct gsakmp_sa_attrs *sa = &kd->items[0].u.sa;
+	struct gsakmp_tesla *t = &sa->tesla;
+
+	memset(kd, 0, sizeof(*kd));
+	kd->nb_items = 1;
+	kd->items[0].type = GSAKMP_KDD_DATA_SA;
+	sa->present = 1u << GSAKMP_ATTR_SPI | 1u << GSAKMP_ATTR_SUITE | 1u << GSAKMP_ATTR_TESLA;
+	if (which == 0) {
+		sa->key_id = 1;
+		sa->key_handle = 1;
+		sa->spi = 0x1000;
+		sa->suite = GSAKMP_SUITE_NULL_HMAC_SHA256;
+		t->interval_ms = 10;
+		t->d = 2;
+		t->mac = GSAKMP_TESLA_MAC_HMAC_SHA256_128;
+		t->t0_ms = (uint64_t)NOW * 1000;
+		t->chain_len = 360000;
+		t->max_skew_ms = 1;
+		t->nb_senders = 1;
+		t->senders[0].nb_sids = 1;
+		for (int i = 0; i < GSAKMP_TESLA_COMMIT_LEN; i++)
+			t->senders[0].commitment[i] = (uint8_t)(0xa0 + i);
+		return;
+	}
+	sa->present |= 1u << GSAKMP_ATTR_SID_BITS;
+	sa->key_id = 2;
+	sa->key_handle = 3;
+	sa->spi = 0x2000;
+	sa->suite = GSAKMP_SUITE_AES_CTR_128_HMAC_SHA256;
+	sa->sid_bits = 12;
+	t->interval_ms = 100;
+	t->d = 3;
+	t->mac = GSAKMP_TESLA_MAC_AES_GMAC_128;
+	t->t0_ms = (uint64_t)NOW * 1000 + 3600000;
+	t->chain_len = 864000;
+	t->max_skew_ms = 25;
+	t->nb_senders = 8;
+	for (int k = 0; k < 8; k++) {
+		t->senders[k].nb_sids = nsids8[k];
+		memcpy(t->senders[k].sids, sids8[k], sizeof(sids8[k]));
+		t->senders[k].chain = chain8[k];
+		memset(t->senders[k].commitment, 0x11 * k, GSAKMP_TESLA_COMMIT_LEN);
+	}
+	for (int i = 0; i < GSAKMP_TESLA_COMMIT_LEN; i++)
+		t->senders[0].commitment[i] = (uint8_t)i;
+}
+
+/* The vector's bytes; *len gets their count. */
+static void tesla_vector(int which, uint8_t *out, size_t cap, size_t *len)
+{
+	const char *h = which == 0 ? TESLA_1 : TESLA_8;
+	int n = test_hex(h, out, cap);
+
+	ck_assert_int_eq(n, which == 0 ? 2 + 3 + 96 : 2 + 3 + 403);
+	*len = (size_t)n;
+}
+
+/* Both vectors decode to what they say, and the encoder writes exactly their bytes. */
+START_TEST(test_tesla_vectors)
+{
+	uint8_t want[512], out[512];
+	struct gsakmp_kd kd, got, back;
+	const struct gsakmp_tesla *t;
+	size_t wn, n;
+
+	tesla_vector(_i, want, sizeof(want), &wn);
+	tesla_vector_sa(_i, &kd);
+	ck_assert_int_eq(gsakmp_kd_parse(want, wn, &got), 0);
+	ck_assert_uint_eq(got.nb_items, 1);
+	ck_assert_uint_eq(got.items[0].type, GSAKMP_KDD_DATA_SA);
+	ck_assert(got.items[0].u.sa.present & (1u << GSAKMP_ATTR_TESLA));
+	t = &got.items[0].u.sa.tesla;
+	ck_assert_uint_eq(t->nb_senders, _i == 0 ? 1 : 8);
+	ck_assert_uint_eq(t->d, _i == 0 ? 2 : 3);
+	ck_assert_uint_eq(t->mac, _i == 0 ? 1 : 2);
+	ck_assert_uint_eq(t->t0_ms, _i == 0 ? UINT64_C(1772366400000) : UINT64_C(1772370000000));
+	ck_assert_uint_eq(t->chain_len, _i == 0 ? 360000 : 864000);
+	ck_assert_uint_eq(t->senders[t->nb_senders - 1].sids[0], _i == 0 ? 0 : 2048);
+	ck_assert_uint_eq(got.items[0].u.sa.suite, _i == 0 ? 5 : 6);
+	ck_kd_eq(&kd, &got, false);
+	/* encode: the same octets, and not one more than the room given */
+	ck_assert_int_eq(gsakmp_kd_build(&kd, out, sizeof(out), &n), 0);
+	ck_assert_uint_eq(n, wn);
+	ck_assert_mem_eq(out, want, wn);
+	ck_assert_int_eq(gsakmp_kd_build(&kd, out, wn - 1, &n), -GSAKMP_E_NO_SPACE);
+	ck_assert_int_eq(gsakmp_kd_parse(out, wn, &back), 0);
+	ck_kd_eq(&kd, &back, false);
+	/* the same SA as a Key Package of a Rekey Event */
+	ck_assert_int_eq(gsakmp_kpkg_build(&kd, out, sizeof(out), &n), 0);
+	ck_assert_mem_eq(out, want, wn);
+	ck_assert_int_eq(gsakmp_kpkg_parse(out, n, &back), 0);
+	ck_kd_eq(&kd, &back, true);
+}
+END_TEST
+
+/*
+ * Damaged TESLA attributes. Each case patches the value of vector `base` (offsets from the
+ * value's first octet), then cuts it or appends zero octets (`dlen`); the item and attribute
+ * lengths are then set to agree, so the TESLA parser is what must refuse it. `suite` replaces
+ * the vector's suite, `no_sid_bits` drops TESLA_8's SID length attribute.
+ */
+struct tesla_case {
+	const char *name;
+	int base;
+	int16_t off;
+	uint8_t nb;
+	uint8_t v[4];
+	int16_t dlen;
+	uint16_t suite;
+	bool no_sid_bits;
+	int err;
+};
+
+static const struct tesla_case tesla_bad[] = {
+	{ "reference 1", 0, .err = 0 },
+	{ "reference 8", 1, .err = 0 },
+	{ "short: fixed part", 0, .dlen = -43, .err = E(ATTR) },
+	{ "short: no sender", 0, .dlen = -42, .err = E(ATTR) },
+	{ "short: sender's fixed part", 0, .dlen = -3, .err = E(ATTR) },
+	{ "short: SIDs cut", 0, .dlen = -1, .err = E(ATTR) },
+	{ "short: a sender missing", 1, .dlen = -42, .err = E(ATTR) },
+	{ "short: the last SID cut", 1, .dlen = -1, .err = E(ATTR) },
+	{ "long: one octet more", 0, .dlen = 1, .err = E(ATTR) },
+	{ "long: one SID more than k", 1, .dlen = 2, .err = E(ATTR) },
+	{ "long: a sender more than n", 1, 24, 1, { 7 }, .err = E(ATTR) },
+	{ "reserved octet 6", 0, 6, 1, { 0x80 }, .err = E(ATTR) },
+	{ "reserved octet 7", 0, 7, 1, { 1 }, .err = E(ATTR) },
+	{ "reserved octet 25", 0, 25, 1, { 1 }, .err = E(ATTR) },
+	{ "reserved octet 27", 0, 27, 1, { 0x80 }, .err = E(ATTR) },
+	{ "sender reserved octet 1", 0, 29, 1, { 1 }, .err = E(ATTR) },
+	{ "sender 7 reserved octet 3", 1, 333, 1, { 0x40 }, .err = E(ATTR) },
+	{ "T_int 0", 0, 0, 4, { 0, 0, 0, 0 }, .err = E(ATTR) },
+	{ "T_int 2^32 - 1", 0, 0, 4, { 0xff, 0xff, 0xff, 0xff }, .err = 0 },
+	{ "d 0", 0, 4, 1, { 0 }, .err = E(ATTR) },
+	{ "d 1", 0, 4, 1, { 1 }, .err = E(ATTR) },
+	{ "d 255", 0, 4, 1, { 255 }, .err = 0 },
+	{ "MAC 0", 1, 5, 1, { 0 }, .err = E(ATTR) },
+	{ "MAC 3", 1, 5, 1, { 3 }, .err = E(ATTR) },
+	{ "MAC 255", 0, 5, 1, { 255 }, .err = E(ATTR) },
+	{ "chain length d + 1", 1, 16, 4, { 0, 0, 0, 4 }, .err = E(ATTR) },
+	{ "chain length d + 2", 0, 16, 4, { 0, 0, 0, 4 }, .err = 0 },
+	{ "chain length 0", 0, 16, 4, { 0, 0, 0, 0 }, .err = E(ATTR) },
+	{ "max skew 0 (none)", 0, 20, 4, { 0, 0, 0, 0 }, .err = 0 },
+	{ "max skew d * T_int - 1", 1, 20, 4, { 0, 0, 0x01, 0x2b }, .err = 0 },
+	{ "max skew d * T_int", 1, 20, 4, { 0, 0, 0x01, 0x2c }, .err = E(ATTR) },
+	{ "n 0", 0, 24, 1, { 0 }, .err = E(ATTR) },
+	{ "n 9", 1, 24, 1, { 9 }, .dlen = 42, .err = E(ATTR) },
+	{ "k 0", 0, 28, 1, { 0 }, .dlen = -2, .err = E(ATTR) },
+	{ "k 65", 1, 330, 1, { 65 }, .dlen = 128, .suite = 1, .no_sid_bits = true,
+		.err = E(ATTR) },
+	{ "k 255", 0, 28, 1, { 255 }, .dlen = 508, .suite = 1, .err = E(ATTR) },
+	{ "duplicate SID in a sender", 1, 112, 2, { 0, 2 }, .err = E(ATTR) },
+	{ "duplicate SID across senders", 1, 370, 2, { 0, 1 }, .err = E(ATTR) },
+	{ "duplicate SID, first and last", 1, 68, 2, { 0x08, 0x00 }, .err = E(ATTR) },
+	{ "SID 4096 with 12-bit SIDs", 1, 196, 2, { 0x10, 0x00 }, .err = E(ATTR) },
+	{ "SID 4096 without a SID length", 1, 196, 2, { 0x10, 0x00 }, .no_sid_bits = true,
+		.err = 0 },
+	{ "SID 0xffff without a SID length", 1, 196, 2, { 0xff, 0xff }, .no_sid_bits = true,
+		.err = 0 },
+	{ "chain 4972: its start overflows", 1, 160, 4, { 0, 0, 0x13, 0x6c }, .err = E(ATTR) },
+	{ "chain 2^32 - 1", 0, 32, 4, { 0xff, 0xff, 0xff, 0xff }, .err = E(ATTR) },
+	{ "chain 11930 of 360000 keys", 0, 32, 4, { 0, 0, 0x2e, 0x9a }, .err = 0 },
+	{ "chain 11931 of 360000 keys", 0, 32, 4, { 0, 0, 0x2e, 0x9b }, .err = E(ATTR) },
+	{ "null suite, AES-GMAC", 0, 5, 1, { 2 }, .err = E(ATTR) },
+	{ "null suite, SID 1", 0, 68, 2, { 0, 1 }, .err = E(ATTR) },
+	{ "null suite, 8 senders", 1, .suite = 5, .no_sid_bits = true, .err = E(ATTR) },
+	{ "aes-gcm-128, AES-GMAC, 8 senders", 1, .suite = 1, .err = 0 },
+	{ "aes-gmac-128, SID 1", 0, 68, 2, { 0, 1 }, .suite = 3, .err = 0 },
+	{ "aes-cbc-128+hmac-sha256-128", 0, .suite = 4, .err = 0 },
+	{ "suite 7", 0, .suite = 7, .err = E(ATTR) },
+};
+
+/* Item | Key ID | Handle | SPI | suite | [SID length 12] | TESLA: the vector's, around `tv`. */
+static size_t tesla_wrap(const uint8_t *vec, int base, uint16_t suite, bool sid_bits,
+		const uint8_t *tv, size_t tl, uint8_t *out)
+{
+	size_t n = 5;
+
+	memcpy(out + n, vec + 5, 20);        /* Key ID, Handle, SPI, suite header */
+	n += 20;
+	out[n++] = (uint8_t)(suite >> 8);
+	out[n++] = (uint8_t)suite;
+	if (base == 1 && sid_bits) {
+		memcpy(out + n, vec + 27, 5);
+		n += 5;
+	}
+	out[n++] = 0x80;
+	out[n++] = 0x0b;
+	out[n++] = (uint8_t)(tl >> 8);
+	out[n++] = (uint8_t)tl;
+	memcpy(out + n, tv, tl);
+	n += tl;
+	out[0] = 0;
+	out[1] = 1;
+	out[2] = GSAKMP_KDD_DATA_SA;
+	out[3] = (uint8_t)((n - 5) >> 8);
+	out[4] = (uint8_t)(n - 5);
+	return n;
+}
+
+START_TEST(test_tesla_malformed)
+{
+	const struct tesla_case *c = &tesla_bad[_i];
+	uint8_t vec[512], tv[1024], buf[1200], *exact;
+	struct gsakmp_kd kd;
+	size_t vn, off, tl, n;
+	int rc;
+
+	tesla_vector(c->base, vec, sizeof(vec), &vn);
+	off = tesla_val_off[c->base];
+	tl = vn - off;
+	memset(tv, 0, sizeof(tv));
+	memcpy(tv, vec + off, tl);
+	/* the harness rebuilds each vector exactly */
+	n = tesla_wrap(vec, c->base, c->base == 0 ? 5 : 6, true, tv, tl, buf);
+	ck_assert_uint_eq(n, vn);
+	ck_assert_mem_eq(buf, vec, vn);
+	if (c->nb != 0)
+		memcpy(tv + c->off, c->v, c->nb);
+	tl = (size_t)((ptrdiff_t)tl + c->dlen);
+	n = tesla_wrap(vec, c->base, c->suite != 0 ? c->suite : c->base == 0 ? 5 : 6,
+			!c->no_sid_bits, tv, tl, buf);
+	/* exactly n octets on the heap: AddressSanitizer sees any read past them */
+	exact = malloc(n);
+	ck_assert_ptr_nonnull(exact);
+	memcpy(exact, buf, n);
+	rc = gsakmp_kd_parse(exact, n, &kd);
+	free(exact);
+	ck_assert_msg(rc == c->err, "%s: got %d (%s), want %d (%s)", c->name, rc,
+			gsakmp_errname(rc), c->err, gsakmp_errname(c->err));
+}
+END_TEST
+
+/* The encoder refuses what the decoder would, and writes the largest attribute. */
+START_TEST(test_tesla_encode)
+{
+	static uint8_t buf[1 << 16];
+	struct gsakmp_kd kd, back;
+	struct gsakmp_tesla *t = &kd.items[0].u.sa.tesla;
+	size_t n;
+
+#define REFUSED(which, stmt) do { \
+		tesla_vector_sa(which, &kd); \
+		stmt; \
+		ck_assert_msg(gsakmp_kd_build(&kd, buf, sizeof(buf), &n) == -GSAKMP_E_ATTR, #stmt); \
+	} while (0)
+	REFUSED(0, t->interval_ms = 0);
+	REFUSED(0, t->d = 0);
+	REFUSED(0, t->d = 1);
+	REFUSED(1, t->mac = 0);
+	REFUSED(1, t->mac = 3);
+	REFUSED(0, t->chain_len = 3);
+	REFUSED(1, t->max_skew_ms = 300);
+	REFUSED(0, t->nb_senders = 0);
+	REFUSED(1, t->nb_senders = 9);
+	REFUSED(1, t->nb_senders = 255);
+	REFUSED(1, t->senders[4].nb_sids = 0);
+	REFUSED(1, t->senders[4].nb_sids = 65);
+	REFUSED(1, t->senders[6].sids[1] = 6);
+	REFUSED(1, t->senders[7].sids[0] = 3);
+	REFUSED(1, t->senders[7].sids[0] = 4096);
+	REFUSED(1, t->senders[3].chain = 4972);
+	REFUSED(1, t->senders[0].chain = UINT32_MAX);
+	REFUSED(0, t->mac = GSAKMP_TESLA_MAC_AES_GMAC_128);
+	REFUSED(0, t->senders[0].sids[0] = 1);
+	REFUSED(0, (t->nb_senders = 2, t->senders[1] = t->senders[0], t->senders[1].sids[0] = 1));
+	REFUSED(0, kd.items[0].u.sa.suite = 7);
+#undef REFUSED
+
+	/* the largest: 8 senders of 64 16-bit SIDs, 512 in all */
+	tesla_vector_sa(1, &kd);
+	kd.items[0].u.sa.sid_bits = 16;
+	for (int k = 0; k < 8; k++) {
+		t->senders[k].nb_sids = GSAKMP_MAX_SIDS;
+		for (int i = 0; i < GSAKMP_MAX_SIDS; i++)
+			t->senders[k].sids[i] = (uint16_t)(0xffff - 64 * k - i);
+	}
+	ck_assert_int_eq(gsakmp_kd_build(&kd, buf, sizeof(buf), &n), 0);
+	/* items (2) | item header (3) | Key ID, Handle (8) | SPI, suite, SID length (8 + 6 + 5)
+	 * | TESLA header (4) | 28 + 8 * (40 + 128) */
+	ck_assert_uint_eq(n, 2 + 3 + 8 + 19 + 4 + 28 + 8 * (40 + 128));
+	ck_assert_uint_eq(buf[34], 0x05);    /* attribute length 1372 = 0x055c */
+	ck_assert_uint_eq(buf[35], 0x5c);
+	ck_assert_int_eq(gsakmp_kd_build(&kd, buf, n - 1, &n), -GSAKMP_E_NO_SPACE);
+	ck_assert_int_eq(gsakmp_kd_build(&kd, buf, sizeof(buf), &n), 0);
+	ck_assert_int_eq(gsakmp_kd_parse(buf, n, &back), 0);
+	ck_kd_eq(&kd, &back, false);
+	/* a Key Download of 16 such data SAs (well below a payload's 64 KiB) */
+	for (int i = 1; i < GSAKMP_KD_MAX_ITEMS; i++)
+		kd.items[i] = kd.items[0];
+	kd.nb_items = GSAKMP_KD_MAX_ITEMS;
+	ck_assert_int_eq(gsakmp_kd_build(&kd, buf, sizeof(buf), &n), 0);
+	ck_assert_uint_eq(n, 2 + GSAKMP_KD_MAX_ITEMS * (3 + 8 + 19 + 4 + 1372));
+	ck_assert_int_eq(gsakmp_kd_parse(buf, n, &back), 0);
+	ck_kd_eq(&kd, &back, false);
+	ck_assert_int_eq(gsakmp_kpkg_build(&kd, buf, sizeof(buf), &n), 0);
+	ck_assert_int_eq(gsakmp_kpkg_parse(buf, n, &back), 0);
+	ck_kd_eq(&kd, &back, true);
+}
+END_TEST
+
 START_TEST(test_small_helpers)
 {
 	struct gsakmp_notify nt = { .type = GSAKMP_N_MECH_CHOICES, .len = 4,
@@ -2699,6 +3086,7 @@ START_TEST(test_small_helpers)
 	ck_assert_uint_eq(gsakmp_key_type_len(GSAKMP_KEY_AES_GMAC_128), 20);
 	ck_assert_uint_eq(gsakmp_key_type_len(GSAKMP_KEY_AES_CBC_128_HMAC_SHA256), 48);
 	ck_assert_uint_eq(gsakmp_key_type_len(GSAKMP_KEY_NULL_HMAC_SHA256), 32);
+	ck_assert_uint_eq(gsakmp_key_type_len(GSAKMP_KEY_AES_CTR_128_HMAC_SHA256), 52);
 	ck_assert_uint_eq(gsakmp_key_type_len(0), 0);
 	ck_assert_int_eq(gsakmp_mech_parse(&nt, mech, 2), -GSAKMP_E_NOTIFY);
 	nt.type = GSAKMP_N_ACK;
@@ -2920,7 +3308,11 @@ Suite *gsakmp_suite(void)
 	tcase_add_test(tc, test_kd_roundtrip);
 	tcase_add_test(tc, test_embedded_v1);
 	tcase_add_test(tc, test_tcp_framing);
-	tcase_add_loop_test(tc, test_sa_attr_values, 0, 13);
+	tcase_add_loop_test(tc, test_sa_attr_values, 0, 8);
+	tcase_add_loop_test(tc, test_tesla_vectors, 0, 2);
+	tcase_add_loop_test(tc, test_tesla_malformed, 0,
+			(int)(sizeof(tesla_bad) / sizeof(tesla_bad[0])));
+	tcase_add_test(tc, test_tesla_encode);
 	tcase_add_test(tc, test_small_helpers);
 	suite_add_tcase(s, tc);
 

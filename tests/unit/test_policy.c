@@ -198,7 +198,7 @@ static const char base_json[] =
 	"           'esn': true, 'address_preservation': 'dst', 'direction': 'symmetric',"
 	"           'activation_delay_ms': 100, 'deactivation_delay_ms': 300,"
 	"           'lifetime_seconds': 3600, 'group_address': 'ff3e::8000:1'},"
-	"          {'suite': 'null+hmac-sha256-128', 'group_address': '232.1.1.1',"
+	"          {'suite': 'null-hmac-sha256-128', 'group_address': '232.1.1.1',"
 	"           'source_address': '192.0.2.10'}]}";
 
 /* Test JSON: ' becomes ", %SKI% the other CA's key identifier. Returns a malloc'd string. */
@@ -414,6 +414,50 @@ START_TEST(round_trip)
 	policy_token_free(got);
 	policy_token_free(tok);
 	OPENSSL_free(der);
+}
+END_TEST
+
+/*
+ * Every suite by its name (the gateway's configuration names, doc/policy-token.md): JSON in,
+ * the MespDataSAInfo INTEGER through a signed token, the same name out.
+ */
+START_TEST(suite_names)
+{
+	static const struct {
+		const char *json;
+		enum policy_suite suite;
+	} v[] = {
+		{ "'aes-gcm-128'", POLICY_SUITE_AES_GCM_128 },
+		{ "'aes-gcm-256'", POLICY_SUITE_AES_GCM_256 },
+		{ "'aes-gmac-128'", POLICY_SUITE_AES_GMAC_128 },
+		{ "'aes-cbc-128+hmac-sha256-128'", POLICY_SUITE_AES_CBC_128_HMAC_SHA256_128 },
+		{ "'null-hmac-sha256-128'", POLICY_SUITE_NULL_HMAC_SHA256_128 },
+		{ "'aes-ctr-128-hmac-sha256-128'", POLICY_SUITE_AES_CTR_128_HMAC_SHA256_128 },
+	};
+	char err[POLICY_ERR_MAX], *j = edit_base("data[1].suite", v[_i].json), *json, want[64];
+	struct policy_token *tok = NULL, *got = NULL;
+	struct policy_data_sa sa;
+	json_t *root, *d;
+	uint8_t *der;
+	size_t len;
+
+	ck_assert_int_eq(policy_token_from_json("t.json", j, strlen(j), 0, &tok, err), POLICY_OK);
+	der = sign(tok, &P.go, time(NULL) - 10, &len);
+	ck_assert_code(verify(der, len, NULL, &got, err), POLICY_OK, err);
+	ck_assert_int_eq(policy_token_data(got, 1, &sa), POLICY_OK);
+	ck_assert_int_eq(sa.suite, v[_i].suite);
+	ck_assert_int_eq(policy_token_to_json(got, &json), POLICY_OK);
+	root = json_loads(json, 0, NULL);
+	ck_assert_ptr_nonnull(root);
+	d = json_array_get(json_object_get(json_object_get(root, "policy"), "data"), 1);
+	snprintf(want, sizeof(want), "%.*s", (int)strlen(v[_i].json) - 2, v[_i].json + 1);
+	ck_assert_str_eq(json_string_value(json_object_get(d, "suite")), want);
+	json_decref(root);
+	free(json);
+	OPENSSL_free(der);
+	policy_token_free(got);
+	policy_token_free(tok);
+	free(j);
 }
 END_TEST
 
@@ -1071,6 +1115,8 @@ static const struct {
 	{ "unknown data protocol", POLICY_E_UNSUPPORTED },
 	{ "group address not multicast", POLICY_E_VALUE },
 	{ "notBefore in the year 226 (found by fuzz_policy)", POLICY_E_VALUE },
+	{ "suite 7", POLICY_E_VALUE },
+	{ "suite 0", POLICY_E_VALUE },
 };
 
 START_TEST(malformed_content)
@@ -1106,6 +1152,12 @@ START_TEST(malformed_content)
 		break;
 	case 18:
 		tok->data[1].group[0] = 10;
+		break;
+	case 20:
+		tok->data[1].suite = (enum policy_suite)7;
+		break;
+	case 21:
+		tok->data[0].suite = (enum policy_suite)0;
 		break;
 	}
 	ck_assert_int_eq(policy_content_encode(tok, &c, &clen, err), POLICY_OK);
@@ -1441,8 +1493,13 @@ static const struct {
 	{ "data", NULL, "t.json: data: expected an array of 1..16 data SA objects, got nothing" },
 	{ "data[0].sid_bits", "9", "t.json: data[0].sid_bits: expected 8, 12 or 16, got 9" },
 	{ "data[0].suite", "'aes-ccm-128'", "t.json: data[0].suite: expected \"aes-gcm-128\", "
-		"\"aes-gcm-256\", \"aes-gmac-128\", \"aes-cbc-128+hmac-sha256-128\" or "
-		"\"null+hmac-sha256-128\", got \"aes-ccm-128\"" },
+		"\"aes-gcm-256\", \"aes-gmac-128\", \"aes-cbc-128+hmac-sha256-128\", "
+		"\"null-hmac-sha256-128\" or \"aes-ctr-128-hmac-sha256-128\", got "
+		"\"aes-ccm-128\"" },
+	{ "data[1].suite", "'null+hmac-sha256-128'", "t.json: data[1].suite: expected "
+		"\"aes-gcm-128\", \"aes-gcm-256\", \"aes-gmac-128\", "
+		"\"aes-cbc-128+hmac-sha256-128\", \"null-hmac-sha256-128\" or "
+		"\"aes-ctr-128-hmac-sha256-128\", got \"null+hmac-sha256-128\"" },
 	{ "data[0].replay_window", "65537", "t.json: data[0].replay_window: expected an integer "
 		"in 0..65536, got 65537" },
 	{ "data[0].tesla", "'yes'", "t.json: data[0].tesla: expected true or false, got "
@@ -1533,6 +1590,7 @@ Suite *policy_suite(void)
 	tc = tcase_create("token");
 	tcase_add_unchecked_fixture(tc, pki_setup, pki_teardown);
 	tcase_add_test(tc, round_trip);
+	tcase_add_loop_test(tc, suite_names, 0, 6);
 	tcase_add_test(tc, parse_without_verifying);
 	tcase_add_test(tc, rekey_none_no_registration);
 	tcase_add_test(tc, demo_policy_file);

@@ -460,11 +460,12 @@ local key_types = {
 	[49153] = "AES-GCM-128 (msecgw)", [49154] = "AES-GCM-256 (msecgw)",
 	[49155] = "AES-GMAC-128 (msecgw)", [49156] = "AES-CBC-128 + HMAC-SHA-256-128 (msecgw)",
 	[49157] = "NULL + HMAC-SHA-256-128 (msecgw)", [49158] = "AES-256 KEK (msecgw LKH node key)",
+	[49159] = "AES-CTR-128 + HMAC-SHA-256-128 (msecgw)",
 }
 -- Key Data octets of each Key Type (§8.2): a Rekey Array's datums carry no length
 local key_lens = {
 	[3] = 24, [12] = 16, [13] = 20, [49153] = 20, [49154] = 36, [49155] = 20, [49156] = 48,
-	[49157] = 32, [49158] = 32,
+	[49157] = 32, [49158] = 32, [49159] = 52,
 }
 
 local attr_types = {
@@ -477,10 +478,15 @@ local attr_critical = {
 	[1] = true, [2] = true, [3] = true, [4] = true, [5] = true, [9] = true, [10] = true,
 	[11] = true,
 }
+-- the gateway's configuration names (doc/gsakmp-profile.md §9)
 local suites = {
 	[1] = "aes-gcm-128", [2] = "aes-gcm-256", [3] = "aes-gmac-128",
-	[4] = "aes-cbc-128+hmac-sha256-128", [5] = "null+hmac-sha256-128",
+	[4] = "aes-cbc-128+hmac-sha256-128", [5] = "null-hmac-sha256-128",
+	[6] = "aes-ctr-128-hmac-sha256-128",
 }
+local SUITE_NULL = 5  -- no IV: one TESLA sender, SID 0, no AES-GMAC
+-- TESLA MAC functions (doc/wire-format.md §7.4)
+local tesla_macs = { [1] = "HMAC-SHA-256-128", [2] = "AES-128-GMAC" }
 
 local rekey_types = { [0] = "None (policy token only)", [1] = "GSAKMP_LKH" }
 
@@ -645,14 +651,19 @@ field("group_addr6", ProtoField.ipv6, "kd.group_addr6", "Group address")
 field("source_addr", ProtoField.ipv4, "kd.source_addr", "Source address")
 field("source_addr6", ProtoField.ipv6, "kd.source_addr6", "Source address")
 field("tesla_interval", ProtoField.uint32, "kd.tesla.interval", "Interval T_int (ms)", base.DEC)
-field("tesla_d", ProtoField.uint16, "kd.tesla.disclosure_delay", "Disclosure delay (intervals)",
-	base.DEC)
-field("tesla_key_len", ProtoField.uint8, "kd.tesla.key_len", "Key length", base.DEC)
-field("tesla_mac_len", ProtoField.uint8, "kd.tesla.mac_len", "MAC length", base.DEC)
+field("tesla_d", ProtoField.uint8, "kd.tesla.d", "Disclosure delay d (intervals)", base.DEC)
+field("tesla_mac", ProtoField.uint8, "kd.tesla.mac", "MAC function", base.DEC, tesla_macs)
+field("tesla_reserved", ProtoField.bytes, "kd.tesla.reserved", "Reserved")
 field("tesla_t0", ProtoField.uint64, "kd.tesla.t0", "T_0 (ms since the epoch)", base.DEC)
-field("tesla_chain", ProtoField.uint32, "kd.tesla.chain_len", "Chain length", base.DEC)
-field("tesla_skew", ProtoField.uint32, "kd.tesla.max_skew", "Maximum clock skew (ms)", base.DEC)
-field("tesla_k0", ProtoField.bytes, "kd.tesla.commitment", "Commitment K_0")
+field("tesla_chain", ProtoField.uint32, "kd.tesla.chain_len", "Chain length N + 1", base.DEC)
+field("tesla_skew", ProtoField.uint32, "kd.tesla.max_skew", "Maximum clock skew (ms, 0 = none)",
+	base.DEC)
+field("tesla_senders", ProtoField.uint8, "kd.tesla.senders", "Number of senders", base.DEC)
+field("tesla_sender", ProtoField.none, "kd.tesla.sender", "TESLA sender")
+field("tesla_nsids", ProtoField.uint8, "kd.tesla.sender.nsids", "Number of SIDs", base.DEC)
+field("tesla_sender_chain", ProtoField.uint32, "kd.tesla.sender.chain", "Chain index", base.DEC)
+field("tesla_commitment", ProtoField.bytes, "kd.tesla.sender.commitment", "Commitment F(K_0)")
+field("tesla_sid", ProtoField.uint16, "kd.tesla.sender.sid", "SID", base.DEC)
 
 -- Rekey Event
 field("rekey_type", ProtoField.uint8, "rekey.type", "Rekey Event Type", base.DEC, rekey_types)
@@ -1059,7 +1070,126 @@ end
 
 local ATTR_LEN = { [1] = 4, [2] = 2, [3] = 4, [4] = 1, [6] = 4, [7] = 4, [8] = 4 }
 
-local function dissect_attr_value(tvb, off, l, st, a)
+-- A reserved run of n octets: shown, and flagged unless all zero.
+local function reserved_zero(tvb, off, n, tree)
+	local it = tree:add(F.tesla_reserved, tvb(off, n))
+	for i = 0, n - 1 do
+		if tvb(off + i, 1):uint() ~= 0 then
+			it:add_proto_expert_info(E.reserved)
+			return
+		end
+	end
+end
+
+-- TESLA (§9.1): T_int (4) | d (1) | MAC (1) | reserved (2) | T_0 (8) | chain length (4) |
+-- max clock skew (4) | n (1) | reserved (3), then n senders: k (1) | reserved (3) | chain (4) |
+-- F(K_0) (32) | k SIDs (2 each). `sa` holds the suite and SID length seen before it.
+local TESLA_FIXED, TESLA_SENDER_FIXED = 28, 40
+local function dissect_tesla(tvb, off, l, st, sa)
+	if l < TESLA_FIXED then
+		st:add(F.attr_value, tvb(off, l)):add_proto_expert_info(E.short,
+			"TESLA: 28 octets, then its senders")
+		return
+	end
+	local t_int, d, mac = tvb(off, 4):uint(), tvb(off + 4, 1):uint(), tvb(off + 5, 1):uint()
+	local it = st:add(F.tesla_interval, tvb(off, 4))
+	if t_int == 0 then
+		it:add_proto_expert_info(E.value, "T_int must be at least 1 ms")
+	end
+	it = st:add(F.tesla_d, tvb(off + 4, 1))
+	if d < 2 then
+		it:add_proto_expert_info(E.value, "d must be 2..255 (RFC 4082 §3.6)")
+	end
+	it = st:add(F.tesla_mac, tvb(off + 5, 1))
+	if tesla_macs[mac] == nil then
+		it:add_proto_expert_info(E.unknown)
+	elseif mac == 2 and sa.suite == SUITE_NULL then
+		it:add_proto_expert_info(E.value, "AES-128-GMAC needs an IV: not with " ..
+			suites[SUITE_NULL])
+	end
+	reserved_zero(tvb, off + 6, 2, st)
+	local t0 = st:add(F.tesla_t0, tvb(off + 8, 8))
+	local ms = tvb(off + 8, 4):uint() * 4294967296 + tvb(off + 12, 4):uint()
+	local ok, date = pcall(os.date, "!%Y-%m-%d %H:%M:%S UTC", math.floor(ms / 1000))
+	if ok and date then
+		t0:append_text(" (" .. date .. ")")
+	end
+	local chain_len = tvb(off + 16, 4):uint()
+	it = st:add(F.tesla_chain, tvb(off + 16, 4))
+	if chain_len < d + 2 then
+		it:add_proto_expert_info(E.value, "Chain length must be at least d + 2")
+	end
+	it = st:add(F.tesla_skew, tvb(off + 20, 4))
+	if tvb(off + 20, 4):uint() >= d * t_int and t_int > 0 then
+		it:add_proto_expert_info(E.value, "Clock skew must be below d * T_int")
+	end
+	local n = tvb(off + 24, 1):uint()
+	local ni = st:add(F.tesla_senders, tvb(off + 24, 1))
+	if n == 0 or n > 8 then
+		ni:add_proto_expert_info(E.value, "1 to 8 senders")
+	elseif n ~= 1 and sa.suite == SUITE_NULL then
+		ni:add_proto_expert_info(E.value, suites[SUITE_NULL] ..
+			" has no IV: a single sender, SID 0")
+	end
+	reserved_zero(tvb, off + 25, 3, st)
+	st:append_text(string.format(": T_int %d ms, d %d, %s, %d sender%s", t_int, d,
+		name_of(tesla_macs, mac), n, n == 1 and "" or "s"))
+	local pos, ends, seen = off + TESLA_FIXED, off + l, {}
+	for k = 1, n do
+		if ends - pos < TESLA_SENDER_FIXED then
+			if ends > pos then
+				st:add(F.attr_value, tvb(pos, ends - pos))
+			end
+			ni:add_proto_expert_info(E.count, string.format(
+				"%d senders announced, %d present", n, k - 1))
+			return
+		end
+		local ns, chain = tvb(pos, 1):uint(), tvb(pos + 4, 4):uint()
+		local want = TESLA_SENDER_FIXED + 2 * ns
+		local cut = ends - pos < want
+		local ss = st:add(F.tesla_sender, tvb(pos, cut and ends - pos or want))
+		local nsi = ss:add(F.tesla_nsids, tvb(pos, 1))
+		if ns == 0 or ns > 64 then
+			nsi:add_proto_expert_info(E.value, "1 to 64 SIDs")
+		end
+		reserved_zero(tvb, pos + 1, 3, ss)
+		it = ss:add(F.tesla_sender_chain, tvb(pos + 4, 4))
+		if chain * chain_len > 4294967295 then
+			it:add_proto_expert_info(E.value,
+				"The chain's first interval, chain * chain length, must fit 32 bits")
+		end
+		ss:add(F.tesla_commitment, tvb(pos + 8, 32))
+		if cut then
+			nsi:add_proto_expert_info(E.count, string.format(
+				"%d SIDs announced, %d octets present", ns, ends - pos - 40))
+			return
+		end
+		local list = {}
+		for i = 0, ns - 1 do
+			local r = tvb(pos + TESLA_SENDER_FIXED + 2 * i, 2)
+			local v = r:uint()
+			local si = ss:add(F.tesla_sid, r)
+			if seen[v] then
+				si:add_proto_expert_info(E.value, "SID given twice in the SA")
+			elseif sa.sid_bits ~= nil and v >= 2 ^ sa.sid_bits then
+				si:add_proto_expert_info(E.value, "SID beyond the SID length")
+			elseif v ~= 0 and sa.suite == SUITE_NULL then
+				si:add_proto_expert_info(E.value, suites[SUITE_NULL] ..
+					" has no IV: its sender is SID 0")
+			end
+			seen[v] = true
+			list[#list + 1] = tostring(v)
+		end
+		ss:set_text(string.format("Sender %d: chain %d, SID%s %s", k, chain,
+			ns == 1 and "" or "s", concat(list, ", ")))
+		pos = pos + want
+	end
+	if pos < ends then
+		st:add(F.attr_value, tvb(pos, ends - pos)):add_proto_expert_info(E.trailing)
+	end
+end
+
+local function dissect_attr_value(tvb, off, l, st, a, sa)
 	if ATTR_LEN[a] ~= nil and l ~= ATTR_LEN[a] then
 		st:add(F.attr_value, tvb(off, l)):add_proto_expert_info(E.length,
 			string.format("%s takes %d octets", attr_types[a], ATTR_LEN[a]))
@@ -1074,6 +1204,7 @@ local function dissect_attr_value(tvb, off, l, st, a)
 		if suites[r:uint()] == nil then
 			it:add_proto_expert_info(E.unknown)
 		end
+		sa.suite = r:uint()
 		st:append_text(": " .. name_of(suites, r:uint()))
 	elseif a == 3 then
 		local ft = st:add(F.flags, r)
@@ -1092,6 +1223,8 @@ local function dissect_attr_value(tvb, off, l, st, a)
 		if v ~= 8 and v ~= 12 and v ~= 16 then
 			it:add_proto_expert_info(E.value,
 				"SID length must be 8, 12 or 16 (RFC 6054 §3)")
+		else
+			sa.sid_bits = v
 		end
 		st:append_text(": " .. v)
 	elseif a == 5 then
@@ -1124,26 +1257,7 @@ local function dissect_attr_value(tvb, off, l, st, a)
 				"Addresses take 4 or 16 octets")
 		end
 	elseif a == 11 then
-		if l < 24 or l ~= 24 + tvb(off + 6, 1):uint() then
-			st:add(F.attr_value, r):add_proto_expert_info(E.length,
-				"TESLA: 24 octets and the key length")
-			return
-		end
-		st:add(F.tesla_interval, tvb(off, 4))
-		st:add(F.tesla_d, tvb(off + 4, 2))
-		st:add(F.tesla_key_len, tvb(off + 6, 1))
-		st:add(F.tesla_mac_len, tvb(off + 7, 1))
-		local t0 = st:add(F.tesla_t0, tvb(off + 8, 8))
-		local ms = tvb(off + 8, 4):uint() * 4294967296 + tvb(off + 12, 4):uint()
-		local ok, d = pcall(os.date, "!%Y-%m-%d %H:%M:%S UTC", math.floor(ms / 1000))
-		if ok and d then
-			t0:append_text(" (" .. d .. ")")
-		end
-		st:add(F.tesla_chain, tvb(off + 16, 4))
-		st:add(F.tesla_skew, tvb(off + 20, 4))
-		if l > 24 then
-			st:add(F.tesla_k0, tvb(off + 24, l - 24))
-		end
+		dissect_tesla(tvb, off, l, st, sa)
 	end
 end
 
@@ -1156,7 +1270,7 @@ function dissect_attrs(tvb, off, len, tree)
 	end
 	tree:add(F.sa_key_id, tvb(off, 4))
 	tree:add(F.sa_key_handle, tvb(off + 4, 4))
-	local pos, ends, last = off + 8, off + len, 0
+	local pos, ends, last, sa = off + 8, off + len, 0, {}
 	while pos < ends do
 		if ends - pos < 4 then
 			tree:add(F.attr_value, tvb(pos, ends - pos)):add_proto_expert_info(E.short,
@@ -1202,7 +1316,7 @@ function dissect_attrs(tvb, off, len, tree)
 			if l == 0 then
 				st:add_proto_expert_info(E.length, "Empty attribute")
 			else
-				dissect_attr_value(tvb, pos + 4, l, st, a)
+				dissect_attr_value(tvb, pos + 4, l, st, a, sa)
 			end
 		end
 		pos = pos + 4 + l
