@@ -95,7 +95,10 @@ struct mesp_sa_ctr {
 	uint64_t tl_held_bytes;   /**< bytes held now, as counted against the caps */
 	uint64_t tl_drops[MESP_DROP_MAX - MESP_DROP_TESLA_MALFORMED]; /**< per TESLA reason,
 				   *   index r - MESP_DROP_TESLA_MALFORMED */
-} __rte_aligned(256);             /* a power of two: the per-packet index is a shift */
+	/* to 256 bytes: a power of two, so the per-packet index is a shift (no alignment
+	 * beyond the cache line's is required of the arrays) */
+	uint64_t pad_[32 - 13 - (MESP_DROP_MAX - MESP_DROP_TESLA_MALFORMED)];
+};
 
 /**
  * Per-worker context: counters and the worker's identity. One per worker lcore, written only

@@ -13,6 +13,8 @@
 
 #include "mesp_pvt.h"
 
+static_assert(sizeof(struct mesp_sa_ctr) == 256, "per-SA counters: 256 bytes, indexed by shift");
+
 static const char *const drop_names[MESP_DROP_MAX] = {
 	[MESP_DROP_NOT_IP] = "not_ip",
 	[MESP_DROP_MALFORMED] = "malformed",
