@@ -8,8 +8,13 @@
  *         with the SA's key behind a valid outer header, so the fuzzer reaches everything after
  *         the ICV (trailer, inner header, address and ECN checks);
  *   bits 1-2: the SA's suite, aes-gcm-128, aes-gmac-128, aes-ctr-128-hmac-sha256-128 or
- *         null-hmac-sha256-128 (with and without IV, encrypted or not).
- * Every outcome must be a counted drop or a delivered packet with consistent lengths.
+ *         null-hmac-sha256-128 (with and without IV, encrypted or not);
+ *   bit 3: the same suite "+tesla" (doc/wire-format.md §7): the plaintext mode then reaches
+ *         the TESLA trailer parse, the time tests, key verification against the chain, the
+ *         store and its expiry; the clock advances 1 ms per input, byte 0 bit 4 says whether
+ *         the receiver is synced, bit 5 picks the fail-open SA.
+ * Every outcome must be a counted drop, a packet held within the caps, or a delivered packet
+ * with consistent lengths.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -26,8 +31,12 @@
 
 #define NB_SUITES 4
 
+#define TL_T_INT 10000000ull    /* 10 ms */
+#define TL_CAP_PKTS 16
+
 static struct rte_mempool *pool;
 static struct mesp_sa *sa[NB_SUITES];
+static struct mesp_sa *tl_sa[2][NB_SUITES];     /* [fail-open][suite] */
 static struct mcrypto_session *cs[NB_SUITES];
 static struct mesp_lcore lc;
 static uint64_t seq[NB_SUITES];
@@ -49,6 +58,15 @@ static const uint8_t keymat[52] = {
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len);
 
+/* What the TESLA store releases: an inner packet, never longer than any input. */
+static void deliver(void *arg, struct rte_mbuf *m)
+{
+	(void)arg;
+	if (rte_pktmbuf_pkt_len(m) > 1800)
+		abort();
+	rte_pktmbuf_free(m);
+}
+
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	char *eal[] = { "fuzz", "--no-huge", "--no-shconf", "--no-pci", "-m", "128", "-l", "0",
@@ -60,7 +78,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	(void)argv;
 	if (rte_eal_init(11, eal) < 0)
 		abort();
-	pool = rte_pktmbuf_pool_create("fuzz", 256, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE, 0);
+	/* room for what the TESLA stores may hold as mbufs besides the packet in flight */
+	pool = rte_pktmbuf_pool_create("fuzz", 1024, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE, 0);
 	lc.sa_ctr = rte_zmalloc(NULL, sizeof(struct mesp_sa_ctr), 0);
 	lc.max_sas = 1;
 	memset(&c, 0, sizeof(c));
@@ -91,6 +110,34 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 					&cs[i]) != 0)
 			abort();
 	}
+	/* the same SAs with TESLA, receiving only: one sender (SID 1, or 0 without IV) whose
+	 * commitment nobody knows, so disclosed keys fail unless they walk to it */
+	static const uint16_t sid0[] = { 0 };
+	static const uint8_t commit[32] = { 0x5a };
+	struct mesp_tesla_sender_conf snd = { .nb_sids = 1, .sids = sids, .commitment = commit,
+		.has_clock_bound = true, .clock_bound_ns = 1000000 };
+	struct mesp_tesla_conf tc = { .t0_ns = 0, .interval_ns = TL_T_INT, .d = 2,
+		.chain_length = 1000, .max_walk = 16, .newkcc = 10, .lastkey = 2,
+		.nb_senders = 1, .senders = &snd, .bucket_bytes = 8192,
+		.bucket_packets = TL_CAP_PKTS, .copy_max = 512, .nb_workers = 1 };
+
+	c.dir = MESP_SA_IN;
+	c.nb_sids = 0;
+	c.sids = NULL;
+	c.tesla = &tc;
+	for (int o = 0; o < 2; o++)
+		for (int i = 0; i < NB_SUITES; i++) {
+			c.suite = suites[i];
+			c.keymat_len = (uint8_t)mcrypto_keymat_len(mcrypto_suite_info(c.suite));
+			snd.sids = mcrypto_suite_info(c.suite)->iv_len != 0 ? sids : sid0;
+			tc.mac = mcrypto_suite_info(c.suite)->iv_len != 0 ?
+				MCRYPTO_MAC_AES_GMAC_128 : MCRYPTO_MAC_HMAC_SHA256_128;
+			tc.fail_open = o != 0;
+			if (mesp_sa_create(&c, NULL, &tl_sa[o][i]) != 0)
+				abort();
+		}
+	lc.pool = pool;
+	lc.deliver = deliver;
 	return 0;
 }
 
@@ -104,7 +151,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	if (len < 1 || len > 1800)
 		return 0;
 	k = (data[0] >> 1) & (NB_SUITES - 1);
-	sas[0] = sa[k];
+	sas[0] = (data[0] & 8) ? tl_sa[(data[0] >> 5) & 1][k] : sa[k];
+	lc.now_ns += 1000000;   /* 1 ms per input: intervals pass, held packets expire */
+	lc.clock_synced = (data[0] & 16) == 0;
 	m = rte_pktmbuf_alloc(pool);
 	if (m == NULL)
 		abort();
@@ -151,6 +200,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	uint16_t good = mesp_inb_burst(&lc, sas, &m, 1);
 	if (good == 1 && rte_pktmbuf_pkt_len(m) > len + 64)
 		abort();
-	rte_pktmbuf_free(m);
+	rte_pktmbuf_free(m);    /* NULL when the TESLA store took it */
+	if (data[0] & 8) {
+		mesp_tesla_poll(&lc, sas[0]);
+		/* no store holds more than its caps, d + 2 buckets of TL_CAP_PKTS (the 8 TESLA
+		 * SAs share counter set 0) */
+		if (lc.sa_ctr[0].tl_held > 2 * NB_SUITES * 4 * TL_CAP_PKTS)
+			abort();
+	}
 	return 0;
 }
