@@ -695,13 +695,32 @@ static const char *dir_name(enum gwconf_dir d)
 	return "?";
 }
 
+/* One sender ID (RFC 6054 section 3: the top sid_bits of the 64-bit IV). */
+static int get_sid(struct ctx *c, const json_t *e, const char *path, uint8_t sid_bits,
+		uint16_t *out)
+{
+	uint64_t max = (UINT64_C(1) << sid_bits) - 1;
+
+	if (!json_is_integer(e) || json_integer_value(e) < 0 ||
+			(uint64_t)json_integer_value(e) > max) {
+		if (json_is_integer(e))
+			return fail(c, path, "expected a sender ID in 0..%" PRIu64 " (sid_bits %u), "
+					"got %" PRId64, max, sid_bits,
+					(int64_t)json_integer_value(e));
+		return fail(c, path, "expected a sender ID in 0..%" PRIu64 " (sid_bits %u), got %s",
+				max, sid_bits, quote(c, e));
+	}
+	*out = (uint16_t)json_integer_value(e);
+	return 0;
+}
+
 /* RFC 6054 section 3: the sender ID takes the top sid_bits of the 64-bit IV. */
 static int get_sids(struct ctx *c, json_t *o, const char *parent, struct gwconf_sa *sa)
 {
 	char path[JPATH_MAX], ep[JPATH_MAX];
 	json_t *v = json_object_get(o, "sids"), *e;
-	uint64_t max = (UINT64_C(1) << sa->sid_bits) - 1;
 	size_t i;
+	int rc;
 
 	jkey(path, parent, "sids");
 	if (!(sa->dir & GWCONF_DIR_SENDER)) {
@@ -723,16 +742,9 @@ static int get_sids(struct ctx *c, json_t *o, const char *parent, struct gwconf_
 	}
 	json_array_foreach(v, i, e) {
 		jidx(ep, path, i);
-		if (!json_is_integer(e) || json_integer_value(e) < 0 ||
-				(uint64_t)json_integer_value(e) > max) {
-			if (json_is_integer(e))
-				return fail(c, ep, "expected a sender ID in 0..%" PRIu64
-						" (sid_bits %u), got %" PRId64, max,
-						sa->sid_bits, (int64_t)json_integer_value(e));
-			return fail(c, ep, "expected a sender ID in 0..%" PRIu64 " (sid_bits %u), "
-					"got %s", max, sa->sid_bits, quote(c, e));
-		}
-		sa->sids[i] = (uint16_t)json_integer_value(e);
+		rc = get_sid(c, e, ep, sa->sid_bits, &sa->sids[i]);
+		if (rc != 0)
+			return rc;
 		for (size_t j = 0; j < i; j++)
 			if (sa->sids[j] == sa->sids[i])
 				return fail(c, ep, "expected sender IDs unique within the SA, "
@@ -957,10 +969,10 @@ static int get_tesla_sids(struct ctx *c, json_t *o, const char *spath,
 		struct gwconf_tesla *tl, uint16_t k)
 {
 	struct gwconf_tesla_sender *s = &tl->senders[k];
-	uint64_t max = (UINT64_C(1) << sa->sid_bits) - 1;
 	char path[JPATH_MAX], ep[JPATH_MAX], where[48];
 	json_t *v = json_object_get(o, "sids"), *e;
 	size_t i;
+	int rc;
 
 	jkey(path, spath, "sids");
 	if (si->iv_len == 0) {
@@ -987,16 +999,9 @@ static int get_tesla_sids(struct ctx *c, json_t *o, const char *spath,
 	}
 	json_array_foreach(v, i, e) {
 		jidx(ep, path, i);
-		if (!json_is_integer(e) || json_integer_value(e) < 0 ||
-				(uint64_t)json_integer_value(e) > max) {
-			if (json_is_integer(e))
-				return fail(c, ep, "expected a sender ID in 0..%" PRIu64
-						" (sid_bits %u), got %" PRId64, max,
-						sa->sid_bits, (int64_t)json_integer_value(e));
-			return fail(c, ep, "expected a sender ID in 0..%" PRIu64 " (sid_bits %u), "
-					"got %s", max, sa->sid_bits, quote(c, e));
-		}
-		s->sids[i] = (uint16_t)json_integer_value(e);
+		rc = get_sid(c, e, ep, sa->sid_bits, &s->sids[i]);
+		if (rc != 0)
+			return rc;
 		if (sid_seen(tl, k, i, s->sids[i], where, sizeof(where)))
 			return fail(c, ep, "expected sender IDs unique among the SA's TESLA "
 					"senders, got %u again (also %s)", s->sids[i], where);

@@ -232,7 +232,6 @@ struct tl_sa {
 	struct tesla_params p;      /* d_t unused: it is per sender */
 	enum mcrypto_mac mac;
 	uint32_t newkcc, lastkey;
-	uint8_t family;
 	struct tl_tx *tx;           /* when sending */
 	struct tl_rx *rx;           /* when receiving */
 };

@@ -183,7 +183,6 @@ int tl_create(const struct mesp_sa_conf *conf, uint8_t sid_bits, struct tl_sa **
 	tl->mac = tc->mac;
 	tl->newkcc = tc->newkcc;
 	tl->lastkey = tc->lastkey;
-	tl->family = conf->family;
 	rc = tesla_params_check(&tl->p, NULL);
 	if (rc == 0 && (uint64_t)tc->d + tc->newkcc + tc->lastkey > tc->chain_length)
 		rc = -EINVAL;
@@ -260,7 +259,7 @@ size_t tl_mem_size(const struct tl_sa *tl)
 
 /* ------------------------------------------------------------------ sender */
 
-/* First index of the chain holding i and whether a previous chain exists. */
+/* First index of the chain holding i. */
 static uint32_t chain_first(const struct tesla_params *p, uint32_t i)
 {
 	return i - tesla_chain_pos(p, i);
@@ -429,11 +428,6 @@ void tl_tx_write(const struct tl_sa *tl, const struct tl_tx_rec *rec, uint8_t ty
 
 /* ------------------------------------------------------------------ receiver */
 
-static inline void count(struct mesp_lcore *lc, struct mesp_sa *sa, enum mesp_drop r)
-{
-	mesp_count_drop(lc, sa, r);
-}
-
 static inline struct mesp_sa_ctr *ctr(struct mesp_lcore *lc, const struct mesp_sa *sa)
 {
 	return &lc->sa_ctr[sa->stats_id];
@@ -450,7 +444,7 @@ static void deliver(struct mesp_lcore *lc, struct mesp_sa *sa, const struct tl_e
 		m = lc->pool != NULL ? rte_pktmbuf_alloc(lc->pool) : NULL;
 		if (m == NULL || rte_pktmbuf_append(m, e->inner_len) == NULL) {
 			rte_pktmbuf_free(m);
-			count(lc, sa, MESP_DROP_NO_ROOM);
+			mesp_count_drop(lc, sa, MESP_DROP_NO_ROOM);
 			return;
 		}
 		inner = rte_pktmbuf_mtod(m, uint8_t *);
@@ -514,7 +508,7 @@ static void bucket_expire(struct mesp_lcore *lc, struct mesp_sa *sa, struct tl_b
 		struct rte_mbuf *m = e->m;
 		entry_done(lc, sa, b, e);
 		rte_pktmbuf_free(m);
-		count(lc, sa, MESP_DROP_TESLA_NO_KEY);
+		mesp_count_drop(lc, sa, MESP_DROP_TESLA_NO_KEY);
 	}
 	bucket_reset(b, TL_NEVER);
 }
@@ -552,7 +546,7 @@ static void bucket_release(struct mesp_lcore *lc, struct mesp_sa *sa, struct tl_
 		entry_done(lc, sa, b, e);
 		if (rc != 0) {
 			rte_pktmbuf_free(m);
-			count(lc, sa, MESP_DROP_TESLA_BAD_MAC);
+			mesp_count_drop(lc, sa, MESP_DROP_TESLA_BAD_MAC);
 			continue;
 		}
 		if (e->type == TL_T_COMMIT) {
@@ -563,7 +557,7 @@ static void bucket_release(struct mesp_lcore *lc, struct mesp_sa *sa, struct tl_
 		}
 		if (e->inner_len == 0) {
 			rte_pktmbuf_free(m);
-			count(lc, sa, MESP_DROP_TESLA_BEACON);
+			mesp_count_drop(lc, sa, MESP_DROP_TESLA_BEACON);
 			continue;
 		}
 		deliver(lc, sa, e, d);

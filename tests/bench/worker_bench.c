@@ -361,7 +361,12 @@ static void plain_ipv4(uint8_t *buf, uint32_t frame_size, uint16_t *len)
 	*len = tot;
 }
 
-static struct mesp_sa *mk_sa(uint8_t dir, uint32_t window, const uint8_t *keymat)
+/* AES-128 key || salt of the benchmark's SAs */
+static const uint8_t bench_keymat[20] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16,
+	0xa0, 0xa1, 0xa2, 0xa3 };
+
+/* An AES-GCM-128 SA for 232.1.0.1 from 10.1.0.1, SID 0; with `tesla`, counter set 1. */
+static struct mesp_sa *mk_sa(uint8_t dir, uint32_t window, const struct mesp_tesla_conf *tesla)
 {
 	static const uint16_t sid0 = 0;
 	struct mesp_sa_conf c;
@@ -377,7 +382,7 @@ static struct mesp_sa *mk_sa(uint8_t dir, uint32_t window, const uint8_t *keymat
 	c.dst[0] = 232, c.dst[1] = 1, c.dst[3] = 1;
 	c.src[0] = 10, c.src[1] = 1, c.src[3] = 1;
 	c.suite = MCRYPTO_SUITE_AES_GCM_128;
-	c.keymat = keymat;
+	c.keymat = bench_keymat;
 	c.keymat_len = 20;
 	c.sid_bits = 8;
 	if (dir & MESP_SA_OUT) {
@@ -388,6 +393,8 @@ static struct mesp_sa *mk_sa(uint8_t dir, uint32_t window, const uint8_t *keymat
 	c.max_senders = 16;
 	c.ttl = MESP_COPY;
 	c.dscp = MESP_COPY;
+	c.stats_id = tesla != NULL ? 1 : 0;
+	c.tesla = tesla;
 	rc = mesp_sa_create(&c, NULL, &sa);
 	if (rc != 0)
 		die("mesp_sa_create: %s", strerror(-rc));
@@ -396,8 +403,6 @@ static struct mesp_sa *mk_sa(uint8_t dir, uint32_t window, const uint8_t *keymat
 
 static void run_replay(const struct opts *o)
 {
-	static const uint8_t keymat[20] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16,
-		0xa0, 0xa1, 0xa2, 0xa3 };
 	struct mesp_sa_ctr ctr[1];
 	struct mesp_lcore lc;
 	struct rte_mempool *mp;
@@ -421,9 +426,9 @@ static void run_replay(const struct opts *o)
 	f.data = (uint8_t *[]){ buf };
 	f.store = NULL;
 
-	struct mesp_sa *tx = mk_sa(MESP_SA_OUT, 0, keymat);
-	struct mesp_sa *rx_on = mk_sa(MESP_SA_IN, o->window, keymat);
-	struct mesp_sa *rx_off = mk_sa(MESP_SA_IN, 0, keymat);
+	struct mesp_sa *tx = mk_sa(MESP_SA_OUT, 0, NULL);
+	struct mesp_sa *rx_on = mk_sa(MESP_SA_IN, o->window, NULL);
+	struct mesp_sa *rx_off = mk_sa(MESP_SA_IN, 0, NULL);
 	struct mesp_sa *txs[MESP_MAX_BURST], *ons[MESP_MAX_BURST], *offs[MESP_MAX_BURST];
 	double *on = calloc(o->reps, sizeof(double)), *off = calloc(o->reps, sizeof(double));
 	uint64_t bad = 0;
@@ -534,8 +539,7 @@ static void tl_deliver(void *arg, struct rte_mbuf *m)
 		s->m[s->n++] = m;
 }
 
-static struct mesp_sa *mk_tesla_sa(const struct opts *o, enum mcrypto_mac mac,
-		const uint8_t *keymat)
+static struct mesp_sa *mk_tesla_sa(const struct opts *o, enum mcrypto_mac mac)
 {
 	static const uint16_t sid0 = 0;
 	uint8_t kn[TESLA_KEY_LEN], commit[TESLA_KEY_LEN];
@@ -550,39 +554,13 @@ static struct mesp_sa *mk_tesla_sa(const struct opts *o, enum mcrypto_mac mac,
 		.bucket_bytes = o->per_interval * 1600u + 4096, .bucket_packets = o->per_interval * 2,
 		.copy_max = 512, .nb_workers = 1,
 	};
-	struct mesp_sa_conf c;
-	struct mesp_sa *sa;
-	int rc;
 
 	memset(kn, 0x5a, sizeof(kn));
 	memcpy(commit, kn, sizeof(kn));
 	for (uint32_t i = 0; i < TL_CHAIN; i++)
 		if (tesla_f(commit, commit) != 0)
 			die("tesla_f");
-	memset(&c, 0, sizeof(c));
-	c.spi = 0x2000;
-	c.family = AF_INET;
-	c.dir = MESP_SA_OUT | MESP_SA_IN;
-	c.has_src = true;
-	c.esn = true;
-	c.dst[0] = 232, c.dst[1] = 1, c.dst[3] = 1;
-	c.src[0] = 10, c.src[1] = 1, c.src[3] = 1;
-	c.suite = MCRYPTO_SUITE_AES_GCM_128;
-	c.keymat = keymat;
-	c.keymat_len = 20;
-	c.sid_bits = 8;
-	c.nb_sids = 1;
-	c.sids = &sid0;
-	c.replay_window = 1024;
-	c.max_senders = 16;
-	c.ttl = MESP_COPY;
-	c.dscp = MESP_COPY;
-	c.stats_id = 1;
-	c.tesla = &tc;
-	rc = mesp_sa_create(&c, NULL, &sa);
-	if (rc != 0)
-		die("mesp_sa_create (TESLA): %s", strerror(-rc));
-	return sa;
+	return mk_sa(MESP_SA_OUT | MESP_SA_IN, 1024, &tc);
 }
 
 /*
@@ -595,8 +573,6 @@ static struct mesp_sa *mk_tesla_sa(const struct opts *o, enum mcrypto_mac mac,
  */
 static void run_tesla(const struct opts *o)
 {
-	static const uint8_t keymat[20] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16,
-		0xa0, 0xa1, 0xa2, 0xa3 };
 	enum mcrypto_mac mac = mcrypto_mac_by_name(o->mac);
 	struct mesp_sa_ctr ctr[2];
 	struct mesp_lcore lc;
@@ -627,8 +603,8 @@ static void run_tesla(const struct opts *o)
 	f.data = (uint8_t *[]){ buf };
 	f.store = NULL;
 
-	struct mesp_sa *tl = mk_tesla_sa(o, mac, keymat);
-	struct mesp_sa *ptx = mk_sa(MESP_SA_OUT, 0, keymat), *prx = mk_sa(MESP_SA_IN, 1024, keymat);
+	struct mesp_sa *tl = mk_tesla_sa(o, mac);
+	struct mesp_sa *ptx = mk_sa(MESP_SA_OUT, 0, NULL), *prx = mk_sa(MESP_SA_IN, 1024, NULL);
 	double *s_on = calloc(o->reps, sizeof(double)), *s_off = calloc(o->reps, sizeof(double));
 	double *r_on = calloc(o->reps, sizeof(double)), *r_off = calloc(o->reps, sizeof(double));
 	uint64_t t_tl = TL_T0 + TL_TINT * 10, held_max = 0, held_pk_max = 0;
