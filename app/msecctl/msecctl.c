@@ -53,6 +53,14 @@ static void usage(void)
 		"                           the TESLA clock: show it, shift it by MS milliseconds\n"
 		"                           (a simulated clock for drills and tests), or force the\n"
 		"                           unsynced state (and back)\n"
+		"  gcks groups              key server (msec-gcks): groups, epochs, counters\n"
+		"  gcks group GROUP         one group\n"
+		"  gcks members GROUP       members: identity, leaf, state, SIDs, address\n"
+		"  gcks history GROUP [N]   the last N rekeys (default 50)\n"
+		"  gcks evict GROUP SUBJECT evict a member (by certificate subject)\n"
+		"  gcks readmit GROUP SUBJECT  let an evicted member register again\n"
+		"  gcks rekey GROUP         new traffic keys now\n"
+		"  gcks destroy GROUP       destroy the group (members drop its SAs)\n"
 		"  -s SOCKET                control socket (default " DEFAULT_SOCKET ")\n"
 		"  -j                       print the raw JSON reply\n");
 }
@@ -214,6 +222,52 @@ static json_t *load_sa_file(const char *file)
 	return o;
 }
 
+/* "gcks VERB [GROUP [SUBJECT|N]]" -> {"cmd": "gcks-VERB", ...} (app/msec-gcks/ctl.c) */
+static json_t *gcks_request(int argc, char **argv)
+{
+	static const struct {
+		const char *verb;
+		int args;               /* after the verb: 0, 1 (group), 2 (group subject) */
+	} verbs[] = {
+		{ "groups", 0 }, { "group", 1 }, { "members", 1 }, { "history", 1 },
+		{ "rekey", 1 }, { "destroy", 1 }, { "evict", 2 }, { "readmit", 2 },
+	};
+	char cmd[32];
+
+	for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++) {
+		bool history = strcmp(argv[0], "history") == 0;
+		json_t *req;
+
+		if (strcmp(argv[0], verbs[i].verb) != 0)
+			continue;
+		if (argc - 1 != verbs[i].args && !(history && argc == 3))
+			return NULL;
+		snprintf(cmd, sizeof(cmd), "gcks-%s", verbs[i].verb);
+		req = json_pack("{s:s}", "cmd", cmd);
+		if (verbs[i].args >= 1)
+			json_object_set_new(req, "group", json_string(argv[1]));
+		if (verbs[i].args == 2)
+			json_object_set_new(req, "subject", json_string(argv[2]));
+		if (history && argc == 3)
+			json_object_set_new(req, "limit", json_integer(atoi(argv[2])));
+		return req;
+	}
+	return NULL;
+}
+
+static void print_gcks(json_t *rep)
+{
+	const char *k;
+	json_t *v;
+
+	json_object_foreach(rep, k, v) {
+		if (strcmp(k, "ok") == 0)
+			continue;
+		json_dumpf(v, stdout, JSON_INDENT(2));
+		putchar('\n');
+	}
+}
+
 int main(int argc, char **argv)
 {
 	const char *path = getenv("MSECGW_SOCKET") ? getenv("MSECGW_SOCKET") : DEFAULT_SOCKET;
@@ -271,6 +325,8 @@ int main(int argc, char **argv)
 					"spi", (json_int_t)spi);
 		}
 	}
+	if (strcmp(cmd, "gcks") == 0 && argc >= 2)
+		req = gcks_request(argc - 1, argv + 1);
 	if (strcmp(cmd, "clock") == 0) {
 		req = json_pack("{s:s}", "cmd", "clock");
 		for (int i = 1; req != NULL && i < argc; i++) {
@@ -319,6 +375,8 @@ int main(int argc, char **argv)
 		else if (strcmp(cmd, "groups") == 0)
 			json_dumpf(json_object_get(rep, "groups"), stdout, JSON_INDENT(2)),
 				putchar('\n');
+		else if (strcmp(cmd, "gcks") == 0 && json_object_size(rep) > 1)
+			print_gcks(rep);
 		else if (strcmp(cmd, "clock") == 0)
 			printf("now %lld ms, offset %.3f ms, %s (check %s%s)\n",
 					(long long)json_integer_value(json_object_get(rep, "now_ms")),

@@ -215,6 +215,9 @@ enum gsakmp_mech_type {
 #define GSAKMP_MECH_ENC_AES256_KWP 49154    /**< KEK protection: AES-256 key wrap with padding */
 #define GSAKMP_MECH_NONCE_SHA1 1            /**< RFC 4535 Suite 1 */
 #define GSAKMP_MECH_NONCE_SHA256 49153      /**< profile */
+/** Profile mechanism type "sender IDs": its choice is how many SIDs the member asks for
+ *  (0 or absent: receive only; doc/key-management.md §2). */
+#define GSAKMP_MECH_SENDER_IDS 193
 
 /** Key Creation types (RFC 4535 Table 24); profile values from 49153. */
 enum gsakmp_kc_type {

@@ -1,0 +1,675 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The key server engine (lib/gcks) with real group members (lib/gm) in one process, on a
+ * simulated clock and network: registration, traffic keys, eviction, departure, refusals,
+ * cookies under a join storm, and a restart from the store (doc/key-management.md).
+ */
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <check.h>
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
+#include "gcks.h"
+#include "gm.h"
+#include "policy.h"
+#include "policy_pvt.h"
+
+#define DAY 86400L
+#define NB_GM 4
+#define MAX_Q 4096
+
+struct ident {
+	EVP_PKEY *key;
+	X509 *cert;
+	struct gsakmp_key *gk;
+};
+
+struct installed {
+	uint32_t index, epoch, spi;
+	uint8_t key[64];
+	uint16_t key_len;
+	bool removed, sending;
+	uint16_t nb_sids;
+};
+
+struct member_sim {
+	struct gm *gm;
+	struct sockaddr_in addr;
+	struct installed sa[16];
+	int nb_sa;
+	bool down;                  /* drops everything addressed to it */
+};
+
+struct datagram {
+	struct sockaddr_in from, to;
+	size_t len;
+	uint8_t *buf;
+};
+
+static struct {
+	struct ident ca, go, ks, gw[NB_GM], lab, rogue_ca, rogue;
+	X509_STORE *go_store;
+	struct gsakmp_trust *trust;
+	uint8_t *token;
+	size_t token_len;
+	struct gcks *k;
+	struct gstore *st;
+	struct sockaddr_in ks_addr, mcast;
+	struct member_sim m[NB_GM + 1];     /* the last one is gw-lab-1 (excluded) */
+	struct datagram q[MAX_Q];
+	int qh, qt;
+	int64_t now;
+	const struct sockaddr_in *sender;   /* who is sending right now */
+	uint32_t cookie_rate;               /* key server limit, 0 = default */
+} S;
+
+static void add_ext(X509 *x, X509V3_CTX *ctx, int nid, const char *value)
+{
+	X509_EXTENSION *e = X509V3_EXT_conf_nid(NULL, ctx, nid, value);
+
+	ck_assert_ptr_nonnull(e);
+	ck_assert_int_eq(X509_add_ext(x, e, -1), 1);
+	X509_EXTENSION_free(e);
+}
+
+static void make(struct ident *id, const struct ident *iss, const char *cn, const char *eku,
+		bool ca)
+{
+	static long serial = 1;
+	X509_NAME *name;
+	X509V3_CTX ctx;
+	X509 *x = X509_new();
+
+	id->key = EVP_EC_gen("P-256");
+	ck_assert_ptr_nonnull(id->key);
+	X509_set_version(x, X509_VERSION_3);
+	ASN1_INTEGER_set(X509_get_serialNumber(x), serial++);
+	X509_gmtime_adj(X509_getm_notBefore(x), -DAY);
+	X509_gmtime_adj(X509_getm_notAfter(x), 3650 * DAY);
+	name = X509_get_subject_name(x);
+	X509_NAME_add_entry_by_txt(name, "O", MBSTRING_ASC, (const unsigned char *)"msecgw test",
+			-1, -1, 0);
+	X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, (const unsigned char *)cn, -1, -1, 0);
+	X509_set_issuer_name(x, iss != NULL ? X509_get_subject_name(iss->cert) : name);
+	X509_set_pubkey(x, id->key);
+	X509V3_set_ctx(&ctx, iss != NULL ? iss->cert : x, x, NULL, NULL, 0);
+	add_ext(x, &ctx, NID_basic_constraints, ca ? "critical,CA:TRUE" : "critical,CA:FALSE");
+	add_ext(x, &ctx, NID_key_usage, ca ? "critical,keyCertSign,cRLSign" :
+			"critical,digitalSignature");
+	add_ext(x, &ctx, NID_subject_key_identifier, "hash");
+	if (eku != NULL)
+		add_ext(x, &ctx, NID_ext_key_usage, eku);
+	ck_assert_int_gt(X509_sign(x, iss != NULL ? iss->key : id->key, EVP_sha256()), 0);
+	id->cert = x;
+	if (!ca)
+		ck_assert_int_eq(gsakmp_key_new(id->key, x, &id->gk), 0);
+}
+
+static const char policy_json[] =
+	"{\"group\": {\"name\": \"grp\", \"id\": \"a1b2c3d4e5f60718\"},"
+	" \"edition\": 1, \"validity\": {\"lifetime_seconds\": 31536000},"
+	" \"registration\": {\"transport\": \"udp\", \"timeout_seconds\": 5,"
+	"  \"deregistration\": true,"
+	"  \"gcks\": {\"allow\": [{\"subject\": \"CN=gcks-*,O=msecgw test\"}]},"
+	"  \"senders\": {\"allow\": [{\"subject\": \"CN=gw-0,O=msecgw test\"}]},"
+	"  \"members\": {\"allow\": [{\"subject\": \"CN=gw-*,O=msecgw test\"}],"
+	"              \"exclude\": [{\"subject\": \"CN=gw-lab-*,O=msecgw test\"}]}},"
+	" \"rekey\": {\"method\": \"lkh\", \"degree\": 4, \"key_wrap\": \"aes-256-kw\","
+	"  \"period_seconds\": 3600, \"events\": 0, \"max_silence_seconds\": 600,"
+	"  \"reliability\": {\"mechanism\": \"resend\", \"count\": 2}},"
+	" \"data\": [{\"suite\": \"aes-gcm-128\", \"sid_bits\": 8, \"replay_window\": 64,"
+	"  \"address_preservation\": \"src-dst\", \"direction\": \"senders-to-members\","
+	"  \"activation_delay_ms\": 2000, \"deactivation_delay_ms\": 5000,"
+	"  \"lifetime_seconds\": 7200, \"group_address\": \"232.1.1.1\","
+	"  \"source_address\": \"192.0.2.10\"}]}";
+
+/* ------------------------------------------------------------------ simulated network */
+
+static int net_send(void *arg, const uint8_t *msg, size_t len, const struct sockaddr *to,
+		socklen_t tolen)
+{
+	struct datagram *d;
+
+	(void)arg;
+	ck_assert_int_eq(tolen, sizeof(struct sockaddr_in));
+	ck_assert_int_lt(S.qt - S.qh, MAX_Q);
+	d = &S.q[S.qt++ % MAX_Q];
+	d->from = *S.sender;
+	memcpy(&d->to, to, sizeof(d->to));
+	d->buf = malloc(len);
+	ck_assert_ptr_nonnull(d->buf);
+	memcpy(d->buf, msg, len);
+	d->len = len;
+	return 0;
+}
+
+static bool same(const struct sockaddr_in *a, const struct sockaddr_in *b)
+{
+	return a->sin_addr.s_addr == b->sin_addr.s_addr && a->sin_port == b->sin_port;
+}
+
+static void deliver_gm(int i, const struct datagram *d)
+{
+	if (S.m[i].gm == NULL || S.m[i].down)
+		return;
+	S.sender = &S.m[i].addr;
+	gm_input(S.m[i].gm, d->buf, d->len, (const struct sockaddr *)&d->from, sizeof(d->from),
+			S.now);
+}
+
+/* Deliver every queued datagram (and what the deliveries send), then run the timers. */
+static void pump(void)
+{
+	while (S.qh != S.qt) {
+		struct datagram d = S.q[S.qh++ % MAX_Q];
+
+		if (same(&d.to, &S.ks_addr)) {
+			S.sender = &S.ks_addr;
+			gcks_input(S.k, d.buf, d.len, (const struct sockaddr *)&d.from,
+					sizeof(d.from), S.now);
+		} else if (same(&d.to, &S.mcast)) {
+			for (int i = 0; i <= NB_GM; i++)
+				deliver_gm(i, &d);
+		} else {
+			for (int i = 0; i <= NB_GM; i++)
+				if (same(&d.to, &S.m[i].addr))
+					deliver_gm(i, &d);
+		}
+		free(d.buf);
+	}
+}
+
+/* Advance the clock by ms in 50 ms steps, running every timer and the network. */
+static void run(int64_t ms)
+{
+	int64_t end = S.now + ms;
+
+	do {
+		pump();
+		S.sender = &S.ks_addr;
+		gcks_tick(S.k, S.now);
+		for (int i = 0; i <= NB_GM; i++) {
+			if (S.m[i].gm == NULL)
+				continue;
+			S.sender = &S.m[i].addr;
+			gm_tick(S.m[i].gm, S.now);
+		}
+		pump();
+		S.now += 50;
+	} while (S.now < end);
+}
+
+/* ------------------------------------------------------------------ member stubs */
+
+static struct installed *find_sa(struct member_sim *m, uint32_t index, uint32_t epoch)
+{
+	for (int i = 0; i < m->nb_sa; i++)
+		if (m->sa[i].index == index && m->sa[i].epoch == epoch)
+			return &m->sa[i];
+	return NULL;
+}
+
+static int sa_install(void *arg, const struct gm_sa *sa)
+{
+	struct member_sim *m = arg;
+	struct installed *in = find_sa(m, sa->index, sa->epoch);
+
+	if (in == NULL) {
+		ck_assert_int_lt(m->nb_sa, 16);
+		in = &m->sa[m->nb_sa++];
+	}
+	memset(in, 0, sizeof(*in));
+	in->index = sa->index;
+	in->epoch = sa->epoch;
+	in->spi = sa->spi;
+	in->key_len = sa->key_len;
+	in->nb_sids = sa->nb_sids;
+	memcpy(in->key, sa->key, sa->key_len);
+	return 0;
+}
+
+static int sa_send(void *arg, const char *group, uint32_t index, uint32_t epoch)
+{
+	struct installed *in = find_sa(arg, index, epoch);
+
+	(void)group;
+	ck_assert_ptr_nonnull(in);
+	in->sending = true;
+	return 0;
+}
+
+static int sa_remove(void *arg, const char *group, uint32_t index, uint32_t epoch)
+{
+	struct installed *in = find_sa(arg, index, epoch);
+
+	(void)group;
+	if (in != NULL)
+		in->removed = true;
+	return 0;
+}
+
+static void gm_state_cb(void *arg, const char *group, enum gm_state st)
+{
+	(void)arg;
+	(void)group;
+	(void)st;
+}
+
+static const struct gm_ops gm_ops = { .send = net_send, .sa_install = sa_install,
+	.sa_send = sa_send, .sa_remove = sa_remove, .state = gm_state_cb };
+
+static void gm_start(int i, const struct ident *id)
+{
+	struct gm_conf c = { .key = id->gk, .ks_trust = S.trust, .go_trust = S.go_store,
+		.seed = (uint64_t)i + 1 };
+	struct gm_group_conf gc = { .name = "grp", .sids = i == 0 ? 2 : 0 };
+
+	memcpy(gc.gid, (const uint8_t[]){ 0xa1, 0xb2, 0xc3, 0xd4, 0xe5, 0xf6, 0x07, 0x18 }, 8);
+	memcpy(&gc.server, &S.ks_addr, sizeof(S.ks_addr));
+	gc.server_len = sizeof(S.ks_addr);
+	ck_assert_int_eq(gm_new(&c, &gm_ops, &S.m[i], &S.m[i].gm), 0);
+	ck_assert_int_eq(gm_group_add(S.m[i].gm, &gc), 0);
+	S.sender = &S.m[i].addr;
+	ck_assert_int_eq(gm_join(S.m[i].gm, "grp", S.now), 0);
+}
+
+static enum gm_state gm_st(int i)
+{
+	struct gm_group_info gi;
+
+	ck_assert_int_eq(gm_group_info(S.m[i].gm, "grp", &gi), 0);
+	return gi.state;
+}
+
+/* ------------------------------------------------------------------ key server */
+
+static void ks_start(const char *db)
+{
+	struct gcks_conf c;
+	struct gcks_ops ops = { .send = net_send };
+	struct gcks_group_conf gc = { .token = S.token, .token_len = S.token_len,
+		.max_members = 64, .batch_ms = 100, .resend_interval_ms = 200,
+		.rekey_transport = GCKS_RT_MULTICAST, .cookie_rate = S.cookie_rate };
+	char err[GCKS_ERR_MAX];
+
+	ck_assert_int_eq(gstore_open(db, &S.st, err, sizeof(err)), 0);
+	c = (struct gcks_conf){ .key = S.ks.gk, .trust = S.trust, .go_trust = S.go_store,
+		.store = S.st };
+	memcpy(&gc.rekey_addr, &S.mcast, sizeof(S.mcast));
+	gc.rekey_addr_len = sizeof(S.mcast);
+	ck_assert_int_eq(gcks_new(&c, &ops, NULL, &S.k), 0);
+	S.sender = &S.ks_addr;
+	ck_assert_msg(gcks_group_add(S.k, &gc, S.now, err) == 0, "%s", err);
+}
+
+static void ks_stop(void)
+{
+	gcks_free(S.k);
+	S.k = NULL;
+	gstore_close(S.st);
+	S.st = NULL;
+}
+
+static void mk_sin(struct sockaddr_in *a, const char *ip, uint16_t port)
+{
+	memset(a, 0, sizeof(*a));
+	a->sin_family = AF_INET;
+	a->sin_port = htons(port);
+	inet_pton(AF_INET, ip, &a->sin_addr);
+}
+
+static void setup(void)
+{
+	struct policy_token *tok = NULL;
+	char err[POLICY_ERR_MAX], cn[32];
+
+	memset(&S, 0, sizeof(S));
+	/* wall-clock time: certificates, signatures and keys carry real dates */
+	S.now = (int64_t)time(NULL) * 1000;
+	ck_assert_ptr_nonnull(policy_init());
+	make(&S.ca, NULL, "test CA", NULL, true);
+	make(&S.go, &S.ca, "group-owner", OID_KP_GO, false);
+	make(&S.ks, &S.ca, "gcks-1", NULL, false);
+	for (int i = 0; i < NB_GM; i++) {
+		snprintf(cn, sizeof(cn), "gw-%d", i);
+		make(&S.gw[i], &S.ca, cn, NULL, false);
+	}
+	make(&S.lab, &S.ca, "gw-lab-1", NULL, false);
+	make(&S.rogue_ca, NULL, "test CA", NULL, true);
+	make(&S.rogue, &S.rogue_ca, "gw-9", NULL, false);
+	S.go_store = X509_STORE_new();
+	X509_STORE_add_cert(S.go_store, S.ca.cert);
+	ck_assert_int_eq(gsakmp_trust_new(&S.trust), 0);
+	ck_assert_int_eq(gsakmp_trust_add(S.trust, S.ca.cert), 0);
+	ck_assert_msg(policy_token_from_json("p.json", policy_json, strlen(policy_json),
+			(time_t)(S.now / 1000), &tok, err) == 0, "%s", err);
+	ck_assert_msg(policy_token_sign(tok, S.go.key, S.go.cert, NULL, (time_t)(S.now / 1000) - 60,
+			&S.token, &S.token_len, err) == 0, "%s", err);
+	policy_token_free(tok);
+	mk_sin(&S.ks_addr, "10.0.0.1", 3761);
+	mk_sin(&S.mcast, "239.1.1.1", 3761);
+	for (int i = 0; i <= NB_GM; i++) {
+		snprintf(cn, sizeof(cn), "10.0.1.%d", i + 1);
+		mk_sin(&S.m[i].addr, cn, 3761);
+	}
+}
+
+static void free_ident(struct ident *id)
+{
+	gsakmp_key_free(id->gk);
+	EVP_PKEY_free(id->key);
+	X509_free(id->cert);
+}
+
+static void teardown(void)
+{
+	for (int i = 0; i <= NB_GM; i++)
+		gm_free(S.m[i].gm);
+	if (S.k != NULL)
+		ks_stop();
+	while (S.qh != S.qt)
+		free(S.q[S.qh++ % MAX_Q].buf);
+	free_ident(&S.ca);
+	free_ident(&S.go);
+	free_ident(&S.ks);
+	for (int i = 0; i < NB_GM; i++)
+		free_ident(&S.gw[i]);
+	free_ident(&S.lab);
+	free_ident(&S.rogue_ca);
+	free_ident(&S.rogue);
+	X509_STORE_free(S.go_store);
+	gsakmp_trust_free(S.trust);
+	free(S.token);
+}
+
+static void join_all(int n)
+{
+	for (int i = 0; i < n; i++)
+		gm_start(i, &S.gw[i]);
+	run(2000);
+	for (int i = 0; i < n; i++)
+		ck_assert_msg(gm_st(i) == GM_ST_MEMBER, "gw-%d is %s", i, gm_state_name(gm_st(i)));
+}
+
+static struct installed *newest(int i)
+{
+	struct installed *best = NULL;
+
+	for (int j = 0; j < S.m[i].nb_sa; j++)
+		if (best == NULL || S.m[i].sa[j].epoch > best->epoch)
+			best = &S.m[i].sa[j];
+	return best;
+}
+
+/* ------------------------------------------------------------------ tests */
+
+START_TEST(test_register)
+{
+	struct gcks_group_info gi;
+
+	ks_start(":memory:");
+	join_all(NB_GM);
+	ck_assert_int_eq(gcks_group_info(S.k, "grp", &gi), 0);
+	ck_assert_uint_eq(gi.members, NB_GM);
+	ck_assert_uint_eq(gi.ctr[GCKS_C_ACK], NB_GM);
+	ck_assert_uint_eq(gi.pending, 0);
+	/* every member holds the same traffic key under the same SPI */
+	for (int i = 0; i < NB_GM; i++) {
+		struct installed *a = newest(i), *b = newest(0);
+
+		ck_assert_ptr_nonnull(a);
+		ck_assert_uint_eq(a->spi, gi.data[0].spi);
+		ck_assert_uint_eq(a->key_len, 20);
+		ck_assert_mem_eq(a->key, b->key, a->key_len);
+	}
+	/* the sender got its two SIDs and sends at once; the others only receive */
+	ck_assert_uint_eq(newest(0)->nb_sids, 2);
+	ck_assert(newest(0)->sending);
+	ck_assert_uint_eq(newest(1)->nb_sids, 0);
+	ck_assert(!newest(1)->sending);
+}
+END_TEST
+
+START_TEST(test_evict)
+{
+	struct gcks_group_info gi;
+	char subject[128];
+	uint32_t epoch;
+
+	ks_start(":memory:");
+	join_all(NB_GM);
+	epoch = newest(0)->epoch;
+	snprintf(subject, sizeof(subject), "CN=gw-2,O=msecgw test");
+	ck_assert_int_eq(gcks_evict(S.k, "grp", subject, S.now), 0);
+	run(1000);
+	ck_assert_int_eq(gcks_group_info(S.k, "grp", &gi), 0);
+	ck_assert_uint_eq(gi.members, NB_GM - 1);
+	ck_assert_uint_eq(gi.data[0].epoch, epoch + 1);
+	/* the others follow to the new epoch with the same key; gw-2 cannot */
+	for (int i = 0; i < NB_GM; i++) {
+		struct installed *n = newest(i);
+
+		if (i == 2) {
+			ck_assert_uint_eq(n->epoch, epoch);
+			continue;
+		}
+		ck_assert_uint_eq(n->epoch, epoch + 1);
+		ck_assert_mem_eq(n->key, newest(0)->key, n->key_len);
+	}
+	/* the sender switches after ATD, the old epoch goes after DTD */
+	run(6000);
+	ck_assert(newest(0)->sending);
+	ck_assert(find_sa(&S.m[1], 0, epoch)->removed);
+	/* an evicted member is refused when it asks again */
+	gm_free(S.m[2].gm);
+	S.m[2].gm = NULL;
+	S.m[2].nb_sa = 0;
+	gm_start(2, &S.gw[2]);
+	run(3000);
+	ck_assert_int_ne(gm_st(2), GM_ST_MEMBER);
+	ck_assert_int_eq(gcks_group_info(S.k, "grp", &gi), 0);
+	ck_assert_uint_gt(gi.ctr[GCKS_C_EVICTED], 0);
+}
+END_TEST
+
+START_TEST(test_depart)
+{
+	struct gcks_group_info gi;
+
+	ks_start(":memory:");
+	join_all(3);
+	S.sender = &S.m[1].addr;
+	ck_assert_int_eq(gm_depart(S.m[1].gm, "grp", S.now), 0);
+	run(1500);
+	ck_assert_int_eq(gm_st(1), GM_ST_IDLE);
+	ck_assert_int_eq(gcks_group_info(S.k, "grp", &gi), 0);
+	ck_assert_uint_eq(gi.members, 2);
+	ck_assert_uint_eq(gi.ctr[GCKS_C_DEPART], 1);
+	/* a departure is a leave: a new epoch the departed member does not get */
+	ck_assert_uint_eq(newest(0)->epoch, gi.data[0].epoch);
+	ck_assert_uint_lt(newest(1)->epoch, gi.data[0].epoch);
+}
+END_TEST
+
+START_TEST(test_refusals)
+{
+	struct gcks_group_info gi;
+	uint8_t junk[64];
+
+	ks_start(":memory:");
+	/* excluded by the token, and a certificate from another CA */
+	gm_start(NB_GM, &S.lab);
+	gm_start(0, &S.rogue);
+	run(1500);
+	ck_assert_int_eq(gcks_group_info(S.k, "grp", &gi), 0);
+	ck_assert_uint_eq(gi.members, 0);
+	ck_assert_uint_eq(gi.pending, 0);
+	ck_assert_uint_gt(gi.ctr[GCKS_C_UNAUTHORIZED], 0);
+	ck_assert_uint_gt(gi.ctr[GCKS_C_BAD_SIG], 0);
+	/* garbage and truncated headers never reach a group */
+	memset(junk, 0x5a, sizeof(junk));
+	for (size_t n = 0; n < sizeof(junk); n++)
+		ck_assert_int_lt(gcks_input(S.k, junk, n, (const struct sockaddr *)&S.m[1].addr,
+				sizeof(S.m[1].addr), S.now), 0);
+	ck_assert_int_eq(gcks_group_info(S.k, "grp", &gi), 0);
+	ck_assert_uint_eq(gi.members, 0);
+}
+END_TEST
+
+START_TEST(test_restart)
+{
+	char dir[] = "/tmp/msec-gcks-XXXXXX", db[64];
+	struct gcks_group_info before, after;
+	uint32_t epoch;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(db, sizeof(db), "%s/state.db", dir);
+	ks_start(db);
+	join_all(3);
+	ck_assert_int_eq(gcks_group_info(S.k, "grp", &before), 0);
+	epoch = newest(0)->epoch;
+	/* the process dies (nothing is written at shutdown) and comes back */
+	ks_stop();
+	ks_start(db);
+	ck_assert_int_eq(gcks_group_info(S.k, "grp", &after), 0);
+	ck_assert_uint_eq(after.members, 3);
+	ck_assert_uint_eq(after.data[0].epoch, before.data[0].epoch);
+	ck_assert_uint_eq(after.data[0].spi, before.data[0].spi);
+	ck_assert_uint_ge(after.seq, before.seq);
+	ck_assert_uint_eq(after.root_handle, before.root_handle);
+	/* a rekey after the restart reaches every member: the tree and the keys survived */
+	ck_assert_int_eq(gcks_rekey(S.k, "grp", S.now), 0);
+	run(1000);
+	for (int i = 0; i < 3; i++)
+		ck_assert_uint_eq(newest(i)->epoch, epoch + 1);
+	ks_stop();
+	unlink(db);
+	snprintf(db, sizeof(db), "%s/state.db-wal", dir);
+	unlink(db);
+	snprintf(db, sizeof(db), "%s/state.db-shm", dir);
+	unlink(db);
+	rmdir(dir);
+}
+END_TEST
+
+/* The first queued datagram addressed to the key server, taken off the queue. */
+static struct datagram take_to_ks(void)
+{
+	for (int i = S.qh; i != S.qt; i++) {
+		struct datagram *d = &S.q[i % MAX_Q];
+
+		if (same(&d->to, &S.ks_addr)) {
+			struct datagram out = *d;
+
+			*d = S.q[S.qh++ % MAX_Q];   /* move the head into the hole */
+			return out;
+		}
+	}
+	ck_abort_msg("nothing queued for the key server");
+	return (struct datagram){ 0 };
+}
+
+START_TEST(test_truncated_rtj)
+{
+	struct gcks_group_info gi;
+	struct datagram rtj;
+
+	ks_start(":memory:");
+	gm_start(1, &S.gw[1]);
+	rtj = take_to_ks();
+	/* every prefix and a flipped octet anywhere: refused, nothing staged */
+	for (size_t n = 0; n < rtj.len; n++)
+		ck_assert_int_lt(gcks_input(S.k, rtj.buf, n, (const struct sockaddr *)&rtj.from,
+				sizeof(rtj.from), S.now), 0);
+	for (size_t i = 0; i < rtj.len; i += 7) {
+		rtj.buf[i] ^= 0x20;
+		ck_assert_int_lt(gcks_input(S.k, rtj.buf, rtj.len,
+				(const struct sockaddr *)&rtj.from, sizeof(rtj.from), S.now), 0);
+		rtj.buf[i] ^= 0x20;
+	}
+	ck_assert_int_eq(gcks_group_info(S.k, "grp", &gi), 0);
+	ck_assert_uint_eq(gi.pending, 0);
+	ck_assert_uint_eq(gi.members, 0);
+	ck_assert_uint_eq(gi.ctr[GCKS_C_RTJ], 0);
+	ck_assert_uint_gt(gi.ctr[GCKS_C_RATE_LIMITED], 0);   /* one source, hundreds a second */
+	/* a second later the intact message still works, and a replayed copy changes nothing */
+	S.now += 1000;
+	S.sender = &S.ks_addr;
+	ck_assert_int_eq(gcks_input(S.k, rtj.buf, rtj.len, (const struct sockaddr *)&rtj.from,
+			sizeof(rtj.from), S.now), 0);
+	ck_assert_int_eq(gcks_input(S.k, rtj.buf, rtj.len, (const struct sockaddr *)&rtj.from,
+			sizeof(rtj.from), S.now), 0);
+	free(rtj.buf);
+	run(2000);
+	ck_assert_int_eq(gm_st(1), GM_ST_MEMBER);
+	ck_assert_int_eq(gcks_group_info(S.k, "grp", &gi), 0);
+	ck_assert_uint_eq(gi.members, 1);
+	ck_assert_uint_eq(gi.ctr[GCKS_C_RTJ], 1);
+}
+END_TEST
+
+/* A flood of Requests to Join from spoofed addresses (a member of another CA's signed RTJ,
+ * replayed from 2000 sources a second): cookies answer it without signature work, and a
+ * genuine member registers in the middle of it. */
+START_TEST(test_join_storm)
+{
+	struct gcks_group_info gi;
+	struct datagram fake;
+	uint32_t spoof = 0;
+
+	S.cookie_rate = 50;
+	ks_start(":memory:");
+	gm_start(NB_GM, &S.rogue);
+	fake = take_to_ks();
+	gm_free(S.m[NB_GM].gm);
+	S.m[NB_GM].gm = NULL;
+	gm_start(0, &S.gw[0]);
+	for (int step = 0; step < 60; step++) {
+		for (int j = 0; j < 100; j++) {
+			struct sockaddr_in from;
+
+			mk_sin(&from, "10.9.0.0", 3761);
+			from.sin_addr.s_addr = htonl(0x0a090000u + (spoof++ & 0xffff));
+			S.sender = &S.ks_addr;
+			gcks_input(S.k, fake.buf, fake.len, (const struct sockaddr *)&from,
+					sizeof(from), S.now);
+		}
+		run(50);
+	}
+	free(fake.buf);
+	run(3000);
+	ck_assert_int_eq(gm_st(0), GM_ST_MEMBER);
+	ck_assert_int_eq(gcks_group_info(S.k, "grp", &gi), 0);
+	ck_assert_uint_eq(gi.members, 1);
+	/* most of the 6000 fakes cost one HMAC: a cookie, no signature verification */
+	ck_assert_uint_gt(gi.ctr[GCKS_C_COOKIE_SENT], 5000);
+	ck_assert_uint_lt(gi.ctr[GCKS_C_BAD_SIG], 600);
+}
+END_TEST
+
+Suite *gcks_suite(void);
+
+Suite *gcks_suite(void)
+{
+	Suite *s = suite_create("gcks");
+	TCase *tc = tcase_create("engine");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_register);
+	tcase_add_test(tc, test_evict);
+	tcase_add_test(tc, test_depart);
+	tcase_add_test(tc, test_refusals);
+	tcase_add_test(tc, test_restart);
+	tcase_add_test(tc, test_truncated_rtj);
+	tcase_add_test(tc, test_join_storm);
+	suite_add_tcase(s, tc);
+	return s;
+}
