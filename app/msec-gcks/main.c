@@ -110,7 +110,7 @@ static int ctl_open(struct app *a, char *err)
 		snprintf(err, APP_ERR_MAX, "control socket path too long: %.200s", a->conf.ctl);
 		return -EINVAL;
 	}
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", a->conf.ctl);
+	memcpy(sa.sun_path, a->conf.ctl, strlen(a->conf.ctl) + 1);
 	unlink(a->conf.ctl);
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 ||
