@@ -11,6 +11,7 @@
 #include <netinet/in.h>
 
 #include <openssl/crypto.h>
+#include <openssl/evp.h>
 #include <openssl/x509.h>
 
 #include "gcks_pvt.h"
@@ -201,6 +202,15 @@ static int mech_check(const struct gsakmp_msg *m, uint16_t *kek_alg)
 	return 0;
 }
 
+/* What a restarted key server checks a member's certificate against (signed_by()). */
+static void cert_digest(X509 *cert, struct member *m)
+{
+	unsigned int n = 0;
+
+	if (X509_digest(cert, EVP_sha256(), m->s.cert_sha256, &n) != 1)
+		memset(m->s.cert_sha256, 0, sizeof(m->s.cert_sha256));
+}
+
 static void set_addr(struct member *m, const struct sockaddr *from, socklen_t fromlen)
 {
 	memset(&m->s.addr, 0, sizeof(m->s.addr));
@@ -324,6 +334,7 @@ static int rtj(struct gcks *k, struct group *g, const struct gsakmp_msg *msg,
 		X509_free(m->cert);
 		X509_up_ref(signer);
 		m->cert = signer;
+		cert_digest(signer, m);
 		set_addr(m, from, fromlen);
 		g->ctr[GCKS_C_RTJ]++;
 		rc = gcks_reg_send_keydl(g, m, now);
@@ -344,6 +355,7 @@ static int rtj(struct gcks *k, struct group *g, const struct gsakmp_msg *msg,
 	m->reg = reg_new(ni, &kc->u.kc, kek_alg, signer);
 	X509_up_ref(signer);
 	m->cert = signer;
+	cert_digest(signer, m);
 	if (m->reg == NULL) {
 		rc = -ENOMEM;
 		goto free_m;
@@ -543,12 +555,31 @@ static struct member *signed_by(struct gcks *k, struct group *g, const struct gs
 	memcpy(subject, sig->signer, sig->signer_len);
 	subject[sig->signer_len] = '\0';
 	m = gcks_member_find(g, subject);
-	if (m == NULL || m->cert == NULL) {
+	if (m == NULL) {
 		*rc = -GSAKMP_E_SIGNER_ID;
 		return NULL;
 	}
-	*rc = gsakmp_verify(msg, m->cert, k->conf.trust, now / 1000, GCKS_SIG_SKEW, NULL);
-	return *rc == 0 ? m : NULL;
+	if (m->cert != NULL) {
+		*rc = gsakmp_verify(msg, m->cert, k->conf.trust, now / 1000, GCKS_SIG_SKEW, NULL);
+		return *rc == 0 ? m : NULL;
+	}
+	/* a member loaded from the store after a restart: its certificate comes with the
+	 * message, chains to the trust anchors, and must be the one it registered with */
+	X509 *signer = NULL;
+	uint8_t md[32];
+	unsigned int mdl = 0;
+
+	*rc = gsakmp_verify(msg, NULL, k->conf.trust, now / 1000, GCKS_SIG_SKEW, &signer);
+	if (*rc != 0)
+		return NULL;
+	if (X509_digest(signer, EVP_sha256(), md, &mdl) != 1 || mdl != sizeof(md) ||
+			CRYPTO_memcmp(md, m->s.cert_sha256, sizeof(md)) != 0) {
+		X509_free(signer);
+		*rc = -GSAKMP_E_SIGNER_ID;
+		return NULL;
+	}
+	m->cert = signer;
+	return m;
 }
 
 static int ack(struct gcks *k, struct group *g, const struct gsakmp_msg *msg, int64_t now)

@@ -549,6 +549,16 @@ START_TEST(test_restart)
 	run(1000);
 	for (int i = 0; i < 3; i++)
 		ck_assert_uint_eq(newest(i)->epoch, epoch + 1);
+	/* a member's signed request is checked against the certificate it registered with,
+	 * which the restarted key server only knows by its digest */
+	S.sender = &S.m[1].addr;
+	ck_assert_int_eq(gm_depart(S.m[1].gm, "grp", S.now), 0);
+	run(1500);
+	ck_assert_int_eq(gm_st(1), GM_ST_IDLE);
+	ck_assert_int_eq(gcks_group_info(S.k, "grp", &after), 0);
+	ck_assert_uint_eq(after.members, 2);
+	ck_assert_uint_eq(after.ctr[GCKS_C_DEPART], 1);
+	ck_assert_uint_eq(after.ctr[GCKS_C_BAD_SIG], 0);
 	ks_stop();
 	unlink(db);
 	snprintf(db, sizeof(db), "%s/state.db-wal", dir);
