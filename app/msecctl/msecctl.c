@@ -44,6 +44,8 @@ static void usage(void)
 		"  ping                     is the gateway there\n"
 		"  stats                    totals, drops by reason, per worker\n"
 		"  groups                   configured groups\n"
+		"  gkm                      key-server groups: registration state, Member ID,\n"
+		"                           epochs and SPIs, Sequence ID, time to expiry, counters\n"
 		"  sa list                  SAs with state and counters (never keys)\n"
 		"  sa add FILE              add the SA in FILE (JSON: the keys of groups[].sas[] plus\n"
 		"                           \"group\"; \"replaces\" for make-before-break)\n"
@@ -298,7 +300,8 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	cmd = argv[0];
-	if (strcmp(cmd, "ping") == 0 || strcmp(cmd, "stats") == 0 || strcmp(cmd, "groups") == 0) {
+	if (strcmp(cmd, "ping") == 0 || strcmp(cmd, "stats") == 0 || strcmp(cmd, "groups") == 0 ||
+			strcmp(cmd, "gkm") == 0) {
 		req = json_pack("{s:s}", "cmd", cmd);
 	} else if (strcmp(cmd, "sa") == 0 && argc >= 2) {
 		if (strcmp(argv[1], "list") == 0 && argc == 2) {
@@ -372,7 +375,7 @@ int main(int argc, char **argv)
 			print_stats(rep);
 		else if (strcmp(cmd, "sa") == 0 && strcmp(argv[1], "list") == 0)
 			print_sa_list(rep);
-		else if (strcmp(cmd, "groups") == 0)
+		else if (strcmp(cmd, "groups") == 0 || strcmp(cmd, "gkm") == 0)
 			json_dumpf(json_object_get(rep, "groups"), stdout, JSON_INDENT(2)),
 				putchar('\n');
 		else if (strcmp(cmd, "gcks") == 0 && json_object_size(rep) > 1)

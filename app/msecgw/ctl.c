@@ -283,6 +283,9 @@ static json_t *dispatch(struct gw *gw, json_t *req)
 		return json_pack("{s:b}", "ok", 1);
 	if (strcmp(cmd, "stats") == 0)
 		return cmd_stats(gw);
+	/* the member engine belongs to this thread; it takes gw->lock itself when it changes SAs */
+	if (strcmp(cmd, "gkm") == 0)
+		return json_pack("{s:b, s:o}", "ok", 1, "groups", gw_gkm_json(gw));
 	pthread_mutex_lock(&gw->lock);
 	if (strcmp(cmd, "sa-list") == 0)
 		r = cmd_sa_list(gw);
@@ -297,8 +300,8 @@ static json_t *dispatch(struct gw *gw, json_t *req)
 	else if (strcmp(cmd, "clock") == 0)
 		r = cmd_clock(gw, req);
 	else
-		r = err_reply("unknown command (ping, stats, groups, sa-list, sa-add, sa-replace, "
-				"sa-delete, clock)");
+		r = err_reply("unknown command (ping, stats, groups, gkm, sa-list, sa-add, "
+				"sa-replace, sa-delete, clock)");
 	pthread_mutex_unlock(&gw->lock);
 	return r;
 }

@@ -89,6 +89,7 @@ struct gw {
 	bool quiet;
 	struct gw_clock clock;
 	bool tesla_err;                   /* the last TESLA tick failed (logged once) */
+	struct gw_gkm *gkm;               /* group member of key servers (gkm.c), or NULL */
 };
 
 /* port.c */
@@ -121,6 +122,13 @@ int gw_sa_apply(struct gw *gw, const char *op, const struct gwconf_sa *cs, int g
 		const char *origin, char *err, size_t errlen);
 /* control thread, every loop: TESLA key material for the coming intervals (gsad_tesla_tick) */
 void gw_tesla_tick(struct gw *gw);
+
+/* gkm.c: the control thread as a GSAKMP group member (doc/key-management.md §3) */
+struct gw_gkm;
+int gw_gkm_start(struct gw *gw, char *err, size_t errlen);
+void gw_gkm_poll(struct gw *gw);
+void gw_gkm_stop(struct gw *gw);
+struct json_t *gw_gkm_json(const struct gw *gw);
 
 /* ctl.c */
 int gw_ctl_open(struct gw *gw);

@@ -246,6 +246,8 @@ static int gw_setup(struct gw *gw)
 		return rc;
 	gw_clock_init(gw);
 	rc = gw_install_config(gw, err, sizeof(err));
+	if (rc == 0)
+		rc = gw_gkm_start(gw, err, sizeof(err));
 	if (rc != 0) {
 		GW_LOG(ERR, "%s\n", err);
 		return rc;
@@ -271,6 +273,7 @@ static void control_loop(struct gw *gw, const struct opts *o)
 		uint64_t now;
 
 		gw_ctl_poll(gw, 10);
+		gw_gkm_poll(gw);
 		gw_clock_update(gw);
 		pthread_mutex_lock(&gw->lock);
 		gsad_tick(gw->db);
@@ -365,6 +368,9 @@ int main(int argc, char **argv)
 		if (__atomic_load_n(&gw.stop, __ATOMIC_RELAXED))
 			GW_LOG(INFO, "signal received: stopping\n");
 	}
+	/* depart from the key servers' groups while the workers still run (the SA removals
+	 * wait for their quiescence) */
+	gw_gkm_stop(&gw);
 	/* drain: workers finish their burst (TX flushed) and go offline, then ports stop */
 	__atomic_store_n(&gw.stop, 1, __ATOMIC_RELAXED);
 	rte_eal_mp_wait_lcore();

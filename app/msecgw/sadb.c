@@ -188,6 +188,7 @@ int gw_install_config(struct gw *gw, char *err, size_t errlen)
 			copy_addr(gp.src, &g->source);
 		gp.prot_port = (uint16_t)g->protected_port;
 		gp.unprot_port = (uint16_t)g->unprotected_port;
+		gp.fail_open = g->gkm && g->fail_open;
 		rc = gsad_group_add(gw->db, &gp, &id);
 		if (rc != 0) {
 			snprintf(err, errlen, "%s: groups[%u]: cannot add group: %s", c->file, i,

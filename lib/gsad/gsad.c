@@ -45,6 +45,7 @@ struct in_cand {                /* one inbound SA; candidates of an SPI sorted l
 struct gsad_group_rt {
 	uint16_t out_port;
 	uint8_t nb;
+	uint8_t fail_open;      /* no usable SA: bypass instead of drop */
 	struct {
 		struct mesp_sa *sa;
 		uint64_t t_start;
@@ -757,8 +758,10 @@ static struct gsad_snap *snap_build(struct gsad *db)
 		g->tx[k].t_start = r->t_start;
 		g->tx[k].t_end = rec_end(r);
 	}
-	for (uint32_t i = 0; i < db->nb_grp; i++)
+	for (uint32_t i = 0; i < db->nb_grp; i++) {
 		s->grp[i].out_port = db->grp[i].p.unprot_port;
+		s->grp[i].fail_open = db->grp[i].p.fail_open;
+	}
 
 	/* inbound candidates, grouped by SPI and sorted longest match first */
 	uint32_t n = 0;
@@ -1127,6 +1130,8 @@ void gsad_outb_lookup_bulk(const struct gsad_snap *s, const struct gsad_outb_key
 		r[i].sa = gsad_group_tx_sa(g[i], now, &r[i].out_port, &r[i].why);
 		if (r[i].sa != NULL)
 			rte_prefetch0(r[i].sa);
+		else if (g[i]->fail_open)
+			r[i].action = GSAD_BYPASS;   /* no keys yet: the group fails open */
 	}
 }
 

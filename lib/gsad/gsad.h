@@ -65,6 +65,9 @@ struct gsad_group_params {
 	uint8_t src[16];
 	uint16_t prot_port;             /**< where plaintext enters and leaves (DPDK port id) */
 	uint16_t unprot_port;           /**< where group ESP enters and leaves */
+	bool fail_open;                 /**< outbound traffic with no usable SA (keys not yet
+					 *   received from the key server) is forwarded in the
+					 *   clear instead of dropped (doc/key-management.md §3) */
 };
 
 struct gsad_lifetime {

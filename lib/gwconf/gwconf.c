@@ -7,6 +7,11 @@
  * names, "replaces") only once everything they point at has been parsed. Every error is one line
  * naming the file, the JSON path and what was expected; doc/configuration.md lists them.
  *
+ * Group key management ("gkm", groups[i].key_server): the parser only checks and stores what the
+ * application needs to become a GSAKMP member (doc/key-management.md). File paths are resolved
+ * against the configuration file's directory, never opened here: the parser stays free of I/O
+ * beyond the one file, which keeps it fuzzable.
+ *
  * Secrets: key strings are decoded straight into gwconf_sa.keymat and gwconf_tesla.chain_key.
  * The file buffer and every string of the jansson tree are wiped before they are freed, and
  * every error path frees the partial result through gwconf_free(), which wipes the SAs (or, for
@@ -62,6 +67,7 @@
 /* Parsing state: where messages go and what they call the input. */
 struct ctx {
 	const char *name;               /* the file, as messages call it */
+	const char *dir;                /* relative paths are taken from here; NULL: as given */
 	char *err;                      /* GWCONF_ERR_MAX bytes */
 	char show[SHOW_MAX + 8];        /* a quoted JSON string for the message being built */
 };
@@ -111,7 +117,7 @@ static const struct name_val fail_modes[] = {
 
 static const char *const root_keys[] = {
 	"ports", "groups", "policies", "control", "clock", "mbufs", "burst", "max_sas",
-	"max_senders", NULL
+	"max_senders", "gkm", NULL
 };
 static const char *const control_keys[] = { "socket", NULL };
 static const char *const clock_keys[] = { "check", "max_error_ms", NULL };
@@ -120,7 +126,15 @@ static const char *const port_keys[] = {
 	NULL
 };
 static const char *const group_keys[] = {
-	"name", "address", "source", "protected_port", "unprotected_port", "sas", NULL
+	"name", "address", "source", "protected_port", "unprotected_port", "sas", "key_server",
+	NULL
+};
+static const char *const gkm_keys[] = { "identity", "trust", "listen", "interface", NULL };
+static const char *const identity_keys[] = { "key", "cert", NULL };
+static const char *const trust_keys[] = { "gcks_ca", "group_owner_ca", NULL };
+static const char *const listen_keys[] = { "address", "port", NULL };
+static const char *const key_server_keys[] = {
+	"address", "port", "group_id", "rekey_address", "rekey_port", "sids", "fail", NULL
 };
 static const char *const sa_keys[] = {
 	"spi", "direction", "suite", "key", "auth_key", "sid_bits", "sids", "replay_window", "esn",
@@ -484,6 +498,31 @@ static int get_source(struct ctx *c, const json_t *v, const char *path,
 				family_name(group->family), quote(c, v));
 	if (!is_unicast(a))
 		return fail(c, path, "expected a unicast source address, got %s", quote(c, v));
+	return 0;
+}
+
+static bool is_unspecified(const struct gwconf_addr *a)
+{
+	static const uint8_t zero[16];
+
+	return memcmp(a->a, zero, sizeof(zero)) == 0;
+}
+
+/*
+ * A host's address for the control plane's kernel sockets (key server, interface, listening
+ * address): anything a UDP socket can be bound or sent to one host at. Unlike a group's source,
+ * loopback is fine (a key server on the same host, a lab); `any_ok` also admits 0.0.0.0 and ::.
+ */
+static int get_host(struct ctx *c, const json_t *v, const char *path, const char *what,
+		bool any_ok, struct gwconf_addr *a)
+{
+	int rc = get_addr(c, v, path, a);
+
+	if (rc != 0)
+		return rc;
+	if (is_multicast(a) || (!any_ok && is_unspecified(a)) || (a->family == AF_INET &&
+			a->a[0] == 255 && a->a[1] == 255 && a->a[2] == 255 && a->a[3] == 255))
+		return fail(c, path, "expected %s, got %s", what, quote(c, v));
 	return 0;
 }
 
@@ -1475,6 +1514,236 @@ bad_size:
 			a == NULL ? "nothing" : json_is_array(a) ? got : jtype(a));
 }
 
+/* ------------------------------------------------------------------ group key management */
+
+/*
+ * A file the application reads later (a key, a certificate, CA certificates): relative paths
+ * are taken from the configuration file's directory, as msec-gcks does with its own, so a
+ * configuration and its pki/ directory move together.
+ */
+static int get_file(struct ctx *c, json_t *o, const char *parent, const char *key,
+		char out[GWCONF_FILE_MAX])
+{
+	static const char what[] = "a file path (a non-empty string without control characters)";
+	json_t *v = json_object_get(o, key);
+	char path[JPATH_MAX];
+	const char *s, *sep = "";
+	size_t len, dlen = 0;
+	int n;
+
+	jkey(path, parent, key);
+	if (v == NULL || !json_is_string(v) || json_string_length(v) == 0)
+		return fail(c, path, "expected %s, got %s", what,
+				v == NULL ? "nothing" : quote(c, v));
+	s = json_string_value(v);
+	len = json_string_length(v);
+	for (size_t i = 0; i < len; i++)
+		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+			return fail(c, path, "expected %s, got one with a control character at "
+					"position %zu", what, i + 1);
+	if (s[0] != '/' && c->dir != NULL && c->dir[0] != '\0') {
+		dlen = strlen(c->dir);
+		sep = c->dir[dlen - 1] == '/' ? "" : "/";
+	}
+	n = snprintf(out, GWCONF_FILE_MAX, "%s%s%s", dlen != 0 ? c->dir : "", sep, s);
+	if (n < 0 || n >= GWCONF_FILE_MAX)
+		return fail(c, path, "expected a file path of at most %d bytes (a relative one "
+				"counts with the configuration file's directory), got %d",
+				GWCONF_FILE_MAX - 1, n);
+	return 0;
+}
+
+/* A required member holding an object; `what` says what it holds, for messages. */
+static int req_object(struct ctx *c, json_t *o, const char *parent, const char *key,
+		const char *what, const char *const *keys, json_t **out)
+{
+	json_t *v = json_object_get(o, key);
+	char path[JPATH_MAX];
+
+	jkey(path, parent, key);
+	if (v == NULL || !json_is_object(v))
+		return fail(c, path, "expected an object %s, got %s", what,
+				v == NULL ? "nothing" : jtype(v));
+	*out = v;
+	return check_keys(c, v, path, keys, NULL);
+}
+
+/*
+ * "gkm": the gateway as a GSAKMP group member (doc/key-management.md section 2). Its identity
+ * signs Requests to Join; the trust anchors check the key server's certificate and the Group
+ * Owner's policy token. Read before the groups, which refer to it.
+ */
+static int parse_gkm(struct ctx *c, json_t *root, struct gwconf *conf)
+{
+	struct gwconf_gkm *k = &conf->gkm;
+	json_t *o = json_object_get(root, "gkm"), *v = NULL;
+	uint64_t u;
+	int rc;
+
+	k->port = GWCONF_GKM_PORT;
+	if (o == NULL)
+		return 0;
+	rc = need_object(c, o, "gkm");
+	if (rc == 0)
+		rc = check_keys(c, o, "gkm", gkm_keys, NULL);
+	if (rc == 0)
+		rc = req_object(c, o, "gkm", "identity", "with \"key\" and \"cert\" (this "
+				"gateway's signing key and certificate)", identity_keys, &v);
+	if (rc == 0)
+		rc = get_file(c, v, "gkm.identity", "key", k->key);
+	if (rc == 0)
+		rc = get_file(c, v, "gkm.identity", "cert", k->cert);
+	if (rc == 0)
+		rc = req_object(c, o, "gkm", "trust", "with \"gcks_ca\" and \"group_owner_ca\" "
+				"(the CA certificates of key servers and of the Group Owner)",
+				trust_keys, &v);
+	if (rc == 0)
+		rc = get_file(c, v, "gkm.trust", "gcks_ca", k->gcks_ca);
+	if (rc == 0)
+		rc = get_file(c, v, "gkm.trust", "group_owner_ca", k->go_ca);
+	if (rc != 0)
+		return rc;
+
+	v = json_object_get(o, "listen");
+	if (v != NULL) {
+		json_t *a = json_object_get(v, "address");
+
+		rc = need_object(c, v, "gkm.listen");
+		if (rc == 0)
+			rc = check_keys(c, v, "gkm.listen", listen_keys, NULL);
+		if (rc == 0 && a != NULL)
+			rc = get_host(c, a, "gkm.listen.address", "a unicast address of this host "
+					"or 0.0.0.0 or :: (any)", true, &k->listen);
+		if (rc == 0)
+			rc = opt_uint(c, v, "gkm.listen", "port", 1, 65535, GWCONF_GKM_PORT, &u);
+		if (rc != 0)
+			return rc;
+		/* one spelling of "any IPv4": the default */
+		if (k->listen.family == AF_INET && is_unspecified(&k->listen))
+			k->listen.family = 0;
+		k->port = (uint16_t)u;
+	}
+	v = json_object_get(o, "interface");
+	if (v != NULL) {
+		rc = get_host(c, v, "gkm.interface", "the unicast address of an interface of this "
+				"host (not multicast, unspecified or broadcast)", false,
+				&k->interface);
+		if (rc != 0)
+			return rc;
+	}
+	k->enabled = true;
+	return 0;
+}
+
+/*
+ * "group_id": the policy token's 8 random octets (group.id). Public, so it may be quoted; the
+ * GSAKMP GroupID is these octets followed by the group's name (doc/key-management.md section 1).
+ */
+static int get_group_id(struct ctx *c, const json_t *v, const char *path,
+		uint8_t gid[GWCONF_GID_LEN])
+{
+	static const char what[] = "a string of 16 hex digits (the policy token's group.id)";
+	const char *s;
+	size_t len;
+
+	if (v == NULL || !json_is_string(v))
+		return fail(c, path, "expected %s, got %s", what,
+				v == NULL ? "nothing" : jtype(v));
+	s = json_string_value(v);
+	len = json_string_length(v);
+	for (size_t i = 0; i < len; i++)
+		if (hexval(s[i]) < 0)
+			return fail(c, path, "expected %s, got %s (a non-hex character at position "
+					"%zu)", what, quote(c, v), i + 1);
+	if (len != 2 * GWCONF_GID_LEN)
+		return fail(c, path, "expected %s, got %s (%zu digits)", what, quote(c, v), len);
+	for (size_t i = 0; i < GWCONF_GID_LEN; i++)
+		gid[i] = (uint8_t)(hexval(s[2 * i]) << 4 | hexval(s[2 * i + 1]));
+	return 0;
+}
+
+/*
+ * groups[i].key_server: the group's keys come from msec-gcks (doc/key-management.md). The
+ * group holds no static SA; the application registers, installs what the Key Download and
+ * the Rekey Events carry, and until then applies "fail".
+ */
+static int parse_key_server(struct ctx *c, json_t *o, const char *gpath, const struct gwconf *conf,
+		struct gwconf_group *g)
+{
+	json_t *k = json_object_get(o, "key_server"), *v;
+	char path[JPATH_MAX], kp[JPATH_MAX];
+	uint64_t u;
+	int rc, val = 0;
+
+	jkey(path, gpath, "key_server");
+	rc = need_object(c, k, path);
+	if (rc != 0)
+		return rc;
+	if (!conf->gkm.enabled)
+		return fail(c, path, "expected a top-level \"gkm\" object (this gateway's "
+				"identity and trust anchors as a group member) with a key server, "
+				"got none");
+	rc = check_keys(c, k, path, key_server_keys, NULL);
+	if (rc == 0)
+		rc = get_host(c, json_object_get(k, "address"), jkey(kp, path, "address"),
+				"the unicast address of the key server (not multicast, "
+				"unspecified or broadcast)", false, &g->ks);
+	if (rc == 0)
+		rc = opt_uint(c, k, path, "port", 1, 65535, GWCONF_GKM_PORT, &u);
+	if (rc != 0)
+		return rc;
+	g->ks_port = (uint16_t)u;
+	rc = get_group_id(c, json_object_get(k, "group_id"), jkey(kp, path, "group_id"), g->gid);
+	if (rc != 0)
+		return rc;
+
+	/* Rekey Events also come by unicast to where the member registered from (section 4.4) */
+	v = json_object_get(k, "rekey_address");
+	if (v != NULL) {
+		rc = get_addr(c, v, jkey(kp, path, "rekey_address"), &g->rekey_group);
+		if (rc != 0)
+			return rc;
+		if (!is_multicast(&g->rekey_group))
+			return fail(c, kp, "expected a multicast address (224.0.0.0/4 or ff00::/8) "
+					"where the key server sends Rekey Events, got %s",
+					quote(c, v));
+	}
+	v = json_object_get(k, "rekey_port");
+	if (v != NULL && g->rekey_group.family == 0)
+		return fail(c, jkey(kp, path, "rekey_port"), "expected only with a "
+				"\"rekey_address\" (unicast Rekey Events come to gkm.listen.port), "
+				"got it without one");
+	rc = opt_uint(c, k, path, "rekey_port", 1, 65535, GWCONF_GKM_PORT, &u);
+	if (rc != 0)
+		return rc;
+	g->rekey_port = (uint16_t)u;
+
+	/* mechanism 193, "sender IDs": how many to ask for; absent, the app asks one per worker */
+	v = json_object_get(k, "sids");
+	g->sids = -1;
+	if (v != NULL) {
+		jkey(kp, path, "sids");
+		if (!json_is_integer(v) || json_integer_value(v) < 0 ||
+				json_integer_value(v) > GWCONF_MAX_SIDS) {
+			char got[32];
+
+			if (json_is_integer(v))
+				snprintf(got, sizeof(got), "%" PRId64,
+						(int64_t)json_integer_value(v));
+			return fail(c, kp, "expected an integer in 0..%d (the sender IDs to ask "
+					"for, one per sending worker; 0: receive only), got %s",
+					GWCONF_MAX_SIDS, json_is_integer(v) ? got : quote(c, v));
+		}
+		g->sids = (int16_t)json_integer_value(v);
+	}
+	rc = get_enum(c, k, path, "fail", fail_modes, false, &val);
+	if (rc != 0)
+		return rc;
+	g->fail_open = val != 0;
+	g->gkm = true;
+	return 0;
+}
+
 /* ------------------------------------------------------------------ groups */
 
 /* A port referenced by name; when absent, the only port of the role if there is one. */
@@ -1551,16 +1820,22 @@ static int parse_group(struct ctx *c, json_t *o, const char *path, const struct 
 					"mtu %u", IPV6_MIN_MTU, low->name, low->mtu);
 	}
 
+	/* static keys or a key server, never both: the two would fight over SPIs and SIDs */
 	a = json_object_get(o, "sas");
+	if ((a == NULL) == (json_object_get(o, "key_server") == NULL))
+		return fail(c, path, "expected either \"sas\" (static keys) or \"key_server\" "
+				"(keys from a key server), got %s", a == NULL ? "neither" : "both");
+	if (a == NULL)
+		return parse_key_server(c, o, path, conf, g);
 	jkey(kp, path, "sas");
-	if (a == NULL || !json_is_array(a) || json_array_size(a) == 0 ||
+	if (!json_is_array(a) || json_array_size(a) == 0 ||
 			json_array_size(a) > MAX_SAS_PER_GROUP) {
 		char got[32];
 
-		if (a != NULL && json_is_array(a))
+		if (json_is_array(a))
 			snprintf(got, sizeof(got), "an array of %zu", json_array_size(a));
 		return fail(c, kp, "expected an array of 1..%d SAs, got %s", MAX_SAS_PER_GROUP,
-				a == NULL ? "nothing" : json_is_array(a) ? got : jtype(a));
+				json_is_array(a) ? got : jtype(a));
 	}
 	/* sized and counted before parsing so that an error part-way still wipes every slot */
 	g->sas = calloc(json_array_size(a), sizeof(*g->sas));
@@ -1784,8 +2059,14 @@ static int policy_clash(struct ctx *c, const struct gwconf *conf, size_t i)
 	return 0;
 }
 
+/*
+ * A key server's group sends unless it asks for no sender IDs: the token decides whether the
+ * member may send, and until keys arrive the group's "fail" mode handles its packets.
+ */
 static bool group_sends(const struct gwconf_group *g)
 {
+	if (g->gkm)
+		return g->sids != 0;
 	for (uint16_t j = 0; j < g->nb_sas; j++)
 		if (g->sas[j].dir & GWCONF_DIR_SENDER)
 			return true;
@@ -1924,6 +2205,8 @@ static int parse_root(struct ctx *c, json_t *root, struct gwconf *conf)
 	if (rc == 0)
 		rc = parse_control(c, root, conf);
 	if (rc == 0)
+		rc = parse_gkm(c, root, conf);
+	if (rc == 0)
 		rc = parse_clock(c, root, conf);
 	if (rc == 0)
 		rc = opt_uint(c, root, "", "mbufs", 511, 16777215, DEFAULT_MBUFS, &u);
@@ -2022,10 +2305,11 @@ static json_t *load_json(struct ctx *c, const char *buf, size_t len)
 	return NULL;
 }
 
-int gwconf_load_buffer(const char *name, const char *buf, size_t len, struct gwconf **out,
-		char err[GWCONF_ERR_MAX])
+/* gwconf_load_buffer() with relative paths taken from `dir` (NULL: as given). */
+static int load_buffer(const char *name, const char *dir, const char *buf, size_t len,
+		struct gwconf **out, char err[GWCONF_ERR_MAX])
 {
-	struct ctx c = { .name = name != NULL ? name : "<config>", .err = err };
+	struct ctx c = { .name = name != NULL ? name : "<config>", .dir = dir, .err = err };
 	struct gwconf *conf;
 	json_t *root;
 	int rc;
@@ -2052,6 +2336,12 @@ int gwconf_load_buffer(const char *name, const char *buf, size_t len, struct gwc
 	}
 	*out = conf;
 	return 0;
+}
+
+int gwconf_load_buffer(const char *name, const char *buf, size_t len, struct gwconf **out,
+		char err[GWCONF_ERR_MAX])
+{
+	return load_buffer(name, NULL, buf, len, out, err);
 }
 
 /* Grow a buffer that may hold key material: copy, then wipe the old one (no realloc). */
@@ -2124,7 +2414,8 @@ static int read_all(int fd, char **out, size_t *len)
 
 int gwconf_load_file(const char *path, struct gwconf **out, char err[GWCONF_ERR_MAX])
 {
-	char *buf = NULL;
+	const char *slash = strrchr(path, '/');
+	char *buf = NULL, *dir = NULL;
 	size_t len = 0;
 	int fd, rc;
 
@@ -2147,7 +2438,18 @@ int gwconf_load_file(const char *path, struct gwconf **out, char err[GWCONF_ERR_
 		snprintf(err, GWCONF_ERR_MAX, "%s: cannot read: %s", path, strerror(-rc));
 		return rc;
 	}
-	rc = gwconf_load_buffer(path, buf, len, out, err);
+	/* "gw.json" has no directory part: its relative paths are relative to here already */
+	if (slash != NULL) {
+		dir = strndup(path, slash == path ? 1 : (size_t)(slash - path));
+		if (dir == NULL) {
+			rc = -ENOMEM;
+			snprintf(err, GWCONF_ERR_MAX, "%s: out of memory", path);
+			goto out;
+		}
+	}
+	rc = load_buffer(path, dir, buf, len, out, err);
+out:
+	free(dir);
 	OPENSSL_cleanse(buf, len);
 	free(buf);
 	return rc;
@@ -2180,6 +2482,10 @@ int gwconf_parse_sa_json(const struct gwconf *conf, const char *name, const char
 		rc = fail(&c, "group", "expected the name of a configured group, got %s%s",
 				v == NULL ? "nothing" : quote(&c, v),
 				v != NULL && json_is_string(v) ? " (no such group)" : "");
+	else if (conf->groups[*group_idx].gkm)
+		rc = fail(&c, "group", "expected a group with static keys, got %s, whose keys "
+				"come from a key server (its SPIs and sender IDs are the key "
+				"server's to give)", quote(&c, v));
 	else
 		rc = tesla_needs_source(&c, "", sa, &conf->groups[*group_idx]);
 out:

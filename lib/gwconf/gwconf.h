@@ -26,6 +26,10 @@
 #define GWCONF_MAX_SIDS 64         /**< sender IDs this node may hold for one SA */
 #define GWCONF_KEYMAT_MAX MCRYPTO_MAX_KEYMAT_LEN
 #define GWCONF_ERR_MAX 512         /**< size of the error message buffer */
+#define GWCONF_FILE_MAX 4096       /**< file paths of "gkm" (resolved), NUL included */
+#define GWCONF_GKM_PORT 3761       /**< GSAKMP's UDP port (RFC 4535 §9.1), the default of every port
+				    *   of "gkm" and "key_server" */
+#define GWCONF_GID_LEN 8           /**< "group_id": the policy token's random octets */
 
 /** An IPv4 or IPv6 address. IPv4 is kept in the first 4 bytes of `a`, the rest zero. */
 struct gwconf_addr {
@@ -169,14 +173,37 @@ struct gwconf_sa {
 	struct gwconf_tesla tl;             /**< "tesla": valid when `tesla` */
 };
 
+/**
+ * A group is keyed either statically ("sas") or by a key server ("key_server",
+ * doc/key-management.md); exactly one of the two is given.
+ */
 struct gwconf_group {
-	char name[GWCONF_NAME_MAX];   /**< "name" */
+	char name[GWCONF_NAME_MAX];   /**< "name"; with a key server also the token's group name,
+				       *   the tail of the GSAKMP GroupID */
 	struct gwconf_addr group;     /**< "address": IPv4 or IPv6 multicast address */
 	struct gwconf_addr source;    /**< "source": SSM source (same family), absent = ASM */
 	int protected_port;           /**< "protected_port": index into ports, default the only one */
 	int unprotected_port;         /**< "unprotected_port": index into ports */
 	uint16_t nb_sas;
-	struct gwconf_sa *sas;        /**< "sas": at least one */
+	struct gwconf_sa *sas;        /**< "sas": at least one; none (NULL) when `gkm` */
+	bool gkm;                     /**< "key_server" given (then nb_sas == 0, sas == NULL); the
+				       *   top-level "gkm" is then present too */
+	struct gwconf_addr ks;        /**< "key_server.address": unicast (IPv4 or IPv6) address of
+				       *   msec-gcks; loopback allowed */
+	uint16_t ks_port;             /**< "key_server.port": 1..65535, default 3761 */
+	uint8_t gid[GWCONF_GID_LEN];  /**< "key_server.group_id": 16 hex digits, the policy token's
+				       *   group.id; the GSAKMP GroupID is gid || name */
+	struct gwconf_addr rekey_group; /**< "key_server.rekey_address": multicast address of the
+				       *   key server's Rekey Events, joined on gkm.interface;
+				       *   family 0 = none (unicast rekeys only) */
+	uint16_t rekey_port;          /**< "key_server.rekey_port": 1..65535, default 3761 (only
+				       *   with rekey_address) */
+	int16_t sids;                 /**< "key_server.sids": sender IDs to ask for, 0..64 (0:
+				       *   receive only); -1 = not given, the app asks for one per
+				       *   worker */
+	bool fail_open;               /**< "key_server.fail": "close" (default, false): drop the
+				       *   group's traffic until keys arrive; "open" (true): forward
+				       *   it in the clear until then */
 };
 
 /** Outbound policy entry ("policies[i]"), evaluated most specific first. */
@@ -186,6 +213,28 @@ struct gwconf_policy {
 	uint16_t dport_lo, dport_hi;  /**< "udp_dport": port or [lo, hi]; 0/0 = any */
 	enum gwconf_action action;    /**< "action" */
 	int group;                    /**< "protect_group": group index when action is protect */
+};
+
+/**
+ * The gateway as a GSAKMP group member ("gkm", doc/key-management.md): required when a group
+ * has a "key_server", allowed without one. Relative paths are taken from the configuration
+ * file's directory (from the current directory for gwconf_load_buffer()) and stored resolved;
+ * the files themselves are read by the application, not by the parser.
+ */
+struct gwconf_gkm {
+	bool enabled;                 /**< "gkm" present */
+	char key[GWCONF_FILE_MAX];    /**< "identity.key": the member's private signing key */
+	char cert[GWCONF_FILE_MAX];   /**< "identity.cert": its certificate */
+	char gcks_ca[GWCONF_FILE_MAX]; /**< "trust.gcks_ca": CA certificates key servers'
+				       *   certificates must chain to */
+	char go_ca[GWCONF_FILE_MAX];  /**< "trust.group_owner_ca": CA certificates the policy
+				       *   token's signature must chain to */
+	struct gwconf_addr listen;    /**< "listen.address": unicast or unspecified; family 0 = any
+				       *   IPv4 (the default, and what "0.0.0.0" is stored as) */
+	uint16_t port;                /**< "listen.port": 1..65535, default 3761 */
+	struct gwconf_addr interface; /**< "interface": unicast address of the interface rekey
+				       *   multicast groups are joined on; family 0 = none given
+				       *   (the kernel chooses) */
 };
 
 struct gwconf {
@@ -206,10 +255,12 @@ struct gwconf {
 	struct gwconf_group *groups;
 	uint16_t nb_policies;
 	struct gwconf_policy *policies;
+	struct gwconf_gkm gkm;        /**< "gkm": valid when gkm.enabled */
 };
 
 /**
- * Parse and validate a configuration file.
+ * Parse and validate a configuration file. Relative paths in it ("gkm") are resolved against
+ * the directory of `path`.
  * @param path file to read.
  * @param out receives a heap object; free with gwconf_free().
  * @param err receives a one-line message naming file, JSON path and what was expected.
@@ -219,6 +270,7 @@ int gwconf_load_file(const char *path, struct gwconf **out, char err[GWCONF_ERR_
 
 /**
  * Parse and validate a configuration held in memory (used by the built-in demo and the fuzzer).
+ * Relative paths in it ("gkm") stay relative: to the current directory.
  * @param name what messages call the source, e.g. "<demo>".
  */
 int gwconf_load_buffer(const char *name, const char *buf, size_t len, struct gwconf **out,
@@ -226,7 +278,8 @@ int gwconf_load_buffer(const char *name, const char *buf, size_t len, struct gwc
 
 /**
  * Parse one SA object as used by `msecctl sa add|replace <file>`: the same keys as
- * groups[i].sas[j] plus "group" (a group name that must exist in `conf`).
+ * groups[i].sas[j] plus "group" (a group name that must exist in `conf` and be keyed
+ * statically: a key server's groups take no SAs by hand).
  * @param group_idx receives the index of the named group.
  */
 int gwconf_parse_sa_json(const struct gwconf *conf, const char *name, const char *buf, size_t len,

@@ -96,7 +96,9 @@ static void check_conf(const struct gwconf *c)
 		if (c->ports[g->protected_port].role != GWCONF_ROLE_PROTECTED ||
 				c->ports[g->unprotected_port].role != GWCONF_ROLE_UNPROTECTED)
 			abort();
-		if (g->nb_sas == 0 || (g->source.family != 0 &&
+		/* static keys, or keys from a key server (then no static SA, and "gkm" given) */
+		if ((g->gkm ? (g->nb_sas != 0 || g->sas != NULL || !c->gkm.enabled) :
+				g->nb_sas == 0) || (g->source.family != 0 &&
 				g->source.family != g->group.family))
 			abort();
 		for (uint16_t j = 0; j < g->nb_sas; j++)

@@ -5,7 +5,9 @@
 #   UDP sender s0 ==veth== e0 [gateway one]   e1 ==veth== d1 [gateway two] d0 ==veth== r0 receiver
 #
 # Sets NS, PFX, ORACLE, N, SIZES, S, G, PORT (callers may set N and SIZES before), skips the calling
-# test when namespaces are unavailable, builds the topology and registers its cleanup.
+# test when namespaces are unavailable, builds the topology and registers its cleanup. A caller
+# with a topology of its own sets NETNS_CUSTOM=1 and NS_LIST (the namespace suffixes it creates,
+# cleaned up at exit) before sourcing, and builds it itself.
 # Provides nsx, bg_ns, stop_pid, wait_log, start_gw NAME NS IF0 IF1 CONFIG MAIN_LCORE [msecgw
 # options...] and traffic PHASE [--expect-none] (AFTER_SEND: a command run right after the
 # last datagram is sent).
@@ -30,6 +32,7 @@ S=192.0.2.10
 G=232.1.1.1
 PORT=5004
 PFX=it-ns-$$
+NS_LIST=${NS_LIST:-src gwe gwd dst}
 
 nsx() {	# nsx NS command...: run in one of our namespaces
 	local ns=$1
@@ -66,7 +69,7 @@ cleanup() {
 	local ns pid
 	for pid in "${BG[@]}"; do stop_pid "$pid"; done
 	# anything still living in our namespaces was started by this script
-	for ns in src gwe gwd dst; do
+	for ns in $NS_LIST; do
 		for pid in $(ip netns pids "$NS$ns" 2>/dev/null); do kill -KILL "$pid" 2>/dev/null; done
 		ip netns del "$NS$ns" 2>/dev/null
 	done
@@ -110,12 +113,14 @@ setup() {
 	nsx dst sysctl -qw net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0 \
 		net.ipv4.conf.r0.rp_filter=0 || return 1
 }
-if setup >"$WORK/setup.log" 2>&1; then
-	ok "namespaces ${NS}{src,gwe,gwd,dst} with veth pairs, offloads off, rp_filter 0 on the receiver"
-else
-	not_ok "namespaces and veth pairs set up"
-	sed 's/^/# /' "$WORK/setup.log" | tail -n 10
-	exit 1
+if [ -z "${NETNS_CUSTOM:-}" ]; then
+	if setup >"$WORK/setup.log" 2>&1; then
+		ok "namespaces ${NS}{src,gwe,gwd,dst} with veth pairs, offloads off, rp_filter 0 on the receiver"
+	else
+		not_ok "namespaces and veth pairs set up"
+		sed 's/^/# /' "$WORK/setup.log" | tail -n 10
+		exit 1
+	fi
 fi
 
 # start_gw NAME NS IF0 IF1 CONFIG MAIN_LCORE [OPTION...]: msecgw on two af_packet ports, its

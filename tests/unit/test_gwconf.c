@@ -136,6 +136,31 @@ static struct gwconf *load_config_file(const char *name)
 	senders "]" x "}}"
 #define TP "t.json: groups[0].sas[0].tesla"
 
+/* group key management (doc/key-management.md): the member's identity, a key server's group */
+#define GKMI "'identity': {'key': 'pki/gw-1.key', 'cert': 'pki/gw-1.crt'}"
+#define GKMT "'trust': {'gcks_ca': 'pki/ca.crt', 'group_owner_ca': 'pki/go.crt'}"
+#define GKM(x) "'gkm': {" GKMI ", " GKMT x "}"
+#define GID "5f2c8a0e91d34b77"
+#define KSA(addr, x) "'key_server': {'address': '" addr "', 'group_id': '" GID "'" x "}"
+#define KS(x) KSA("10.0.0.1", x)
+#define KGROUP(x) "{'name': 'k', 'address': '232.1.1.1', 'source': '192.0.2.10', " KS(x) "}"
+#define KCONF(x) CONF(KGROUP(x), ", " GKM(""))
+#define KCONFA(addr) CONF("{" G1 ", " KSA(addr, "") "}", ", " GKM(""))
+#define KCONFG(x) CONF("{" G1 ", 'key_server': {'address': '10.0.0.1'" x "}}", ", " GKM(""))
+#define GCONF(x) CONF(KGROUP(""), ", 'gkm': {" x "}")
+#define GCONFX(x) CONF(KGROUP(""), ", " GKM(", " x))
+#define KP "t.json: groups[0].key_server"
+#define KSNOT "expected the unicast address of the key server (not multicast, unspecified or " \
+	"broadcast), got "
+#define FPATH "expected a file path (a non-empty string without control characters), got "
+#define EITHER "expected either \"sas\" (static keys) or \"key_server\" (keys from a key " \
+	"server), got "
+#define GIDX "expected a string of 16 hex digits (the policy token's group.id), got "
+#define SIDSX "expected an integer in 0..64 (the sender IDs to ask for, one per sending worker; " \
+	"0: receive only), got "
+#define IFNOT "expected the unicast address of an interface of this host (not multicast, " \
+	"unspecified or broadcast), got "
+
 /* ------------------------------------------------------------------ shipped configurations */
 
 START_TEST(every_shipped_config_loads)
@@ -165,8 +190,8 @@ START_TEST(every_shipped_config_loads)
 		n++;
 	}
 	closedir(d);
-	/* demo, single-sender, receiver, multi-group, rekey */
-	ck_assert_int_ge(n, 5);
+	/* demo, single-sender, receiver, multi-group, rekey, integrity-only, gkm-member */
+	ck_assert_int_ge(n, 7);
 }
 END_TEST
 
@@ -310,6 +335,64 @@ START_TEST(rekey_make_before_break)
 	ck_assert_uint_gt(g->sas[1].activation_delay_ms, 0);
 	ck_assert_uint_lt(g->sas[1].life.soft_seconds, g->sas[1].life.hard_seconds);
 	ck_assert_uint_lt(g->sas[1].life.soft_bytes, g->sas[1].life.hard_bytes);
+	gwconf_free(c);
+}
+END_TEST
+
+/*
+ * A member of config/policy/demo-policy.json's group: the GroupID is the token's group.id and
+ * name, so both must be the token's; key files are found next to the configuration.
+ */
+START_TEST(gkm_member_example)
+{
+	static const uint8_t gid[8] = { 0x5f, 0x2c, 0x8a, 0x0e, 0x91, 0xd3, 0x4b, 0x77 };
+	struct gwconf *c = load_config_file("gkm-member.json");
+	const struct gwconf_group *g = group_by_name(c, "iptv-sports");
+	char path[4200], want[4300], a[64], *policy;
+	FILE *f;
+	long n;
+
+	ck_assert(c->gkm.enabled);
+	snprintf(want, sizeof(want), "%s/config/pki/gw-1.key", source_root());
+	ck_assert_str_eq(c->gkm.key, want);
+	snprintf(want, sizeof(want), "%s/config/pki/ca.crt", source_root());
+	ck_assert_str_eq(c->gkm.gcks_ca, want);
+	ck_assert_str_eq(c->gkm.go_ca, want);
+	ck_assert_uint_eq(c->gkm.listen.family, 0);      /* "0.0.0.0": any IPv4 */
+	ck_assert_uint_eq(c->gkm.port, 3761);
+	ck_assert_str_eq(gwconf_addr_str(&c->gkm.interface, a, sizeof(a)), "10.0.0.2");
+	ck_assert(g->gkm);
+	ck_assert_uint_eq(g->nb_sas, 0);
+	ck_assert_ptr_null(g->sas);
+	ck_assert_mem_eq(g->gid, gid, sizeof(gid));
+	ck_assert_str_eq(gwconf_addr_str(&g->group, a, sizeof(a)), "232.1.1.1");
+	ck_assert_str_eq(gwconf_addr_str(&g->source, a, sizeof(a)), "192.0.2.10");
+	ck_assert_str_eq(gwconf_addr_str(&g->ks, a, sizeof(a)), "10.0.0.1");
+	ck_assert_uint_eq(g->ks_port, 3761);
+	ck_assert_str_eq(gwconf_addr_str(&g->rekey_group, a, sizeof(a)), "239.192.0.1");
+	ck_assert_uint_eq(g->rekey_port, 3761);
+	ck_assert_int_eq(g->sids, 2);
+	ck_assert(!g->fail_open);
+	/* it sends (the token lets gw-1 send): protect (S,G) is implied */
+	ck_assert_uint_eq(c->nb_policies, 1);
+	ck_assert(has_protect_policy(c, 0));
+
+	/* the same group, id and addresses as the Group Owner's policy */
+	snprintf(path, sizeof(path), "%s/config/policy/demo-policy.json", source_root());
+	f = fopen(path, "r");
+	ck_assert_msg(f != NULL, "%s", path);
+	ck_assert_int_eq(fseek(f, 0, SEEK_END), 0);
+	n = ftell(f);
+	rewind(f);
+	policy = calloc(1, (size_t)n + 1);
+	ck_assert_ptr_nonnull(policy);
+	ck_assert_uint_eq(fread(policy, 1, (size_t)n, f), (size_t)n);
+	fclose(f);
+	ck_assert_ptr_nonnull(strstr(policy, "\"name\": \"iptv-sports\""));
+	ck_assert_ptr_nonnull(strstr(policy, "\"id\": \"" GID "\""));
+	ck_assert_ptr_nonnull(strstr(policy, "\"group_address\": \"232.1.1.1\""));
+	ck_assert_ptr_nonnull(strstr(policy, "\"source_address\": \"192.0.2.10\""));
+	free(policy);
 	gwconf_free(c);
 }
 END_TEST
@@ -516,6 +599,257 @@ START_TEST(port_references)
 }
 END_TEST
 
+/* ------------------------------------------------------------------ group key management */
+
+/* Everything given, beside a static group: both kinds of group live in one configuration. */
+START_TEST(gkm_all_keys)
+{
+	static const uint8_t gid[8] = { 0x5f, 0x2c, 0x8a, 0x0e, 0x91, 0xd3, 0x4b, 0x77 };
+	char err[GWCONF_ERR_MAX], a[64];
+	struct gwconf *c = NULL;
+	const struct gwconf_group *g;
+
+	ck_assert_msg(load(CONF(GROUP(SA1) ", {'name': 'k', 'address': '232.1.1.1', 'source': "
+			"'192.0.2.10', 'protected_port': 'p', 'unprotected_port': 'u', "
+			"'key_server': {'address': '2001:db8::1', 'port': 1, 'group_id': "
+			"'5F2C8A0E91D34B77', 'rekey_address': '239.192.0.1', 'rekey_port': 65535, "
+			"'sids': 64, 'fail': 'open'}}", ", 'max_sas': 1, 'gkm': {'identity': "
+			"{'key': '/etc/msecgw/gw-1.key', 'cert': '/etc/msecgw/gw-1.crt'}, " GKMT ", "
+			"'listen': {'address': '::', 'port': 4000}, 'interface': '2001:db8::2'}"),
+			&c, err) == 0, "%s", err);
+	ck_assert(c->gkm.enabled);
+	ck_assert_str_eq(c->gkm.key, "/etc/msecgw/gw-1.key");
+	ck_assert_str_eq(c->gkm.cert, "/etc/msecgw/gw-1.crt");
+	/* from a buffer, relative paths stay relative: to the current directory */
+	ck_assert_str_eq(c->gkm.gcks_ca, "pki/ca.crt");
+	ck_assert_str_eq(c->gkm.go_ca, "pki/go.crt");
+	ck_assert_uint_eq(c->gkm.listen.family, AF_INET6);
+	ck_assert_str_eq(gwconf_addr_str(&c->gkm.listen, a, sizeof(a)), "::");
+	ck_assert_uint_eq(c->gkm.port, 4000);
+	ck_assert_str_eq(gwconf_addr_str(&c->gkm.interface, a, sizeof(a)), "2001:db8::2");
+
+	ck_assert_uint_eq(c->nb_groups, 2);
+	ck_assert(!c->groups[0].gkm);
+	ck_assert_uint_eq(c->groups[0].nb_sas, 1);
+	g = &c->groups[1];
+	ck_assert(g->gkm);
+	ck_assert_uint_eq(g->nb_sas, 0);
+	ck_assert_ptr_null(g->sas);
+	ck_assert_str_eq(gwconf_addr_str(&g->ks, a, sizeof(a)), "2001:db8::1");
+	ck_assert_uint_eq(g->ks_port, 1);
+	ck_assert_mem_eq(g->gid, gid, sizeof(gid));
+	/* the rekey group need not have the key server's family */
+	ck_assert_str_eq(gwconf_addr_str(&g->rekey_group, a, sizeof(a)), "239.192.0.1");
+	ck_assert_uint_eq(g->rekey_port, 65535);
+	ck_assert_int_eq(g->sids, 64);
+	ck_assert(g->fail_open);
+	ck_assert_int_eq(g->protected_port, 0);
+	ck_assert_int_eq(g->unprotected_port, 1);
+	/* max_sas counts static SAs only; both groups send, so both get a protect rule */
+	ck_assert_uint_eq(c->max_sas, 1);
+	ck_assert_uint_eq(c->nb_policies, 2);
+	ck_assert(has_protect_policy(c, 0));
+	ck_assert(has_protect_policy(c, 1));
+	gwconf_free(c);
+}
+END_TEST
+
+START_TEST(gkm_defaults)
+{
+	char err[GWCONF_ERR_MAX], a[64];
+	struct gwconf *c = NULL;
+	const struct gwconf_group *g;
+
+	ck_assert_msg(load(KCONF(""), &c, err) == 0, "%s", err);
+	ck_assert(c->gkm.enabled);
+	ck_assert_str_eq(c->gkm.key, "pki/gw-1.key");
+	ck_assert_str_eq(c->gkm.cert, "pki/gw-1.crt");
+	ck_assert_uint_eq(c->gkm.listen.family, 0);       /* any IPv4 */
+	ck_assert_uint_eq(c->gkm.port, 3761);
+	ck_assert_uint_eq(c->gkm.interface.family, 0);    /* the kernel chooses */
+	g = &c->groups[0];
+	ck_assert(g->gkm);
+	ck_assert_str_eq(gwconf_addr_str(&g->ks, a, sizeof(a)), "10.0.0.1");
+	ck_assert_uint_eq(g->ks_port, 3761);
+	ck_assert_uint_eq(g->rekey_group.family, 0);
+	ck_assert_uint_eq(g->rekey_port, 3761);
+	ck_assert_int_eq(g->sids, -1);                     /* one per worker, the app decides */
+	ck_assert(!g->fail_open);
+	ck_assert_uint_eq(c->nb_policies, 1);
+	ck_assert(has_protect_policy(c, 0));
+	gwconf_free(c);
+
+	/* no sender IDs asked for: receive only, no implicit rule */
+	ck_assert_msg(load(KCONF(", 'sids': 0, 'fail': 'close'"), &c, err) == 0, "%s", err);
+	ck_assert_int_eq(c->groups[0].sids, 0);
+	ck_assert(!c->groups[0].fail_open);
+	ck_assert_uint_eq(c->nb_policies, 0);
+	gwconf_free(c);
+
+	/* an explicit protect rule into a key server's group is as good as into any group */
+	ck_assert_msg(load(CONF(KGROUP(""), ", " GKM("") ", 'policies': [{'group': '232.1.1.1', "
+			"'source': '192.0.2.10', 'udp_dport': 5004, 'action': 'protect', "
+			"'protect_group': 'k'}]"), &c, err) == 0, "%s", err);
+	ck_assert_uint_eq(c->nb_policies, 1);
+	ck_assert_int_eq(c->policies[0].group, 0);
+	gwconf_free(c);
+
+	/* "gkm" without any key server group is allowed; no "gkm": not enabled, default port */
+	ck_assert_msg(load(CONF(GROUP(SA1), ", " GKM("")), &c, err) == 0, "%s", err);
+	ck_assert(c->gkm.enabled);
+	ck_assert(!c->groups[0].gkm);
+	gwconf_free(c);
+	ck_assert_msg(load(CONF1(SA1), &c, err) == 0, "%s", err);
+	ck_assert(!c->gkm.enabled);
+	ck_assert(!c->groups[0].gkm);
+	ck_assert_uint_eq(c->gkm.port, 3761);
+	gwconf_free(c);
+}
+END_TEST
+
+/* Address forms: loopback is a host too (a key server on the same machine); 0.0.0.0 is "any". */
+START_TEST(gkm_addresses)
+{
+	static const struct {
+		const char *listen, *iface, *ks, *rekey;
+		uint8_t listen_family;
+	} ok[] = {
+		{ "0.0.0.0", "127.0.0.1", "127.0.0.1", "224.0.0.251", 0 },
+		{ "127.0.0.1", "::1", "::1", "ff3e::1234", AF_INET },
+		{ "::", "fe80::1", "2001:db8::1", "ff02::1:3", AF_INET6 },
+		{ "192.0.2.2", "192.0.2.2", "gcks", NULL, AF_INET },
+	};
+	char err[GWCONF_ERR_MAX], json[2048], a[64];
+
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		struct gwconf *c = NULL;
+		int rc;
+
+		/* "gcks" stands for a name: refused, names are not resolved */
+		snprintf(json, sizeof(json), CONF("{" G1 ", 'key_server': {'address': '%s', "
+				"'group_id': '" GID "'%s%s%s}}", ", " GKM(", 'listen': {'address': "
+				"'%s'}, 'interface': '%s'")), ok[i].ks,
+				ok[i].rekey != NULL ? ", 'rekey_address': '" : "",
+				ok[i].rekey != NULL ? ok[i].rekey : "",
+				ok[i].rekey != NULL ? "'" : "",
+				ok[i].listen, ok[i].iface);
+		rc = load(json, &c, err);
+		if (strcmp(ok[i].ks, "gcks") == 0) {
+			ck_assert_int_eq(rc, -EINVAL);
+			ck_assert_str_eq(err, KP ".address: expected an IPv4 or IPv6 address, got "
+					"\"gcks\"");
+			continue;
+		}
+		ck_assert_msg(rc == 0, "case %zu: %s", i, err);
+		ck_assert_uint_eq(c->gkm.listen.family, ok[i].listen_family);
+		ck_assert_str_eq(gwconf_addr_str(&c->gkm.listen, a, sizeof(a)),
+				ok[i].listen_family == 0 ? "*" : ok[i].listen);
+		ck_assert_str_eq(gwconf_addr_str(&c->gkm.interface, a, sizeof(a)), ok[i].iface);
+		ck_assert_str_eq(gwconf_addr_str(&c->groups[0].ks, a, sizeof(a)), ok[i].ks);
+		ck_assert_str_eq(gwconf_addr_str(&c->groups[0].rekey_group, a, sizeof(a)),
+				ok[i].rekey);
+		gwconf_free(c);
+	}
+}
+END_TEST
+
+static void write_file(const char *path, const char *text)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+}
+
+/* Relative paths are taken from the configuration file's directory, as msec-gcks does. */
+START_TEST(gkm_paths_from_file)
+{
+	char dir[] = "/tmp/gwconf-gkm-XXXXXX", path[64], want[4200], cwd[4096], *json, *text;
+	char err[GWCONF_ERR_MAX];
+	struct gwconf *c = NULL;
+	const size_t long_len = 4095;
+	char *lng = malloc(long_len + 1);
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/gw.json", dir);
+	text = dq(CONF(KGROUP(""), ", 'gkm': {'identity': {'key': 'pki/gw-1.key', 'cert': "
+			"'../gw-1.crt'}, 'trust': {'gcks_ca': '/etc/msec/ca.crt', "
+			"'group_owner_ca': './go.crt'}}"));
+	write_file(path, text);
+	ck_assert_msg(gwconf_load_file(path, &c, err) == 0, "%s", err);
+	snprintf(want, sizeof(want), "%s/pki/gw-1.key", dir);
+	ck_assert_str_eq(c->gkm.key, want);
+	snprintf(want, sizeof(want), "%s/../gw-1.crt", dir);
+	ck_assert_str_eq(c->gkm.cert, want);
+	ck_assert_str_eq(c->gkm.gcks_ca, "/etc/msec/ca.crt");
+	snprintf(want, sizeof(want), "%s/./go.crt", dir);
+	ck_assert_str_eq(c->gkm.go_ca, want);
+	gwconf_free(c);
+
+	/* named without a directory, the file's relative paths are relative to here already */
+	ck_assert_ptr_nonnull(getcwd(cwd, sizeof(cwd)));
+	ck_assert_int_eq(chdir(dir), 0);
+	ck_assert_msg(gwconf_load_file("gw.json", &c, err) == 0, "%s", err);
+	ck_assert_int_eq(chdir(cwd), 0);
+	ck_assert_str_eq(c->gkm.key, "pki/gw-1.key");
+	ck_assert_str_eq(c->gkm.cert, "../gw-1.crt");
+	gwconf_free(c);
+	free(text);
+
+	/* 4095 bytes fit alone (a buffer), not behind the file's directory */
+	ck_assert_ptr_nonnull(lng);
+	memset(lng, 'a', long_len);
+	lng[long_len] = '\0';
+	json = malloc(long_len + 1024);
+	ck_assert_ptr_nonnull(json);
+	snprintf(json, long_len + 1024, CONF(KGROUP(""), ", 'gkm': {'identity': {'key': '%s', "
+			"'cert': 'c'}, " GKMT "}"), lng);
+	text = dq(json);
+	ck_assert_msg(gwconf_load_buffer("t.json", text, strlen(text), &c, err) == 0, "%s", err);
+	ck_assert_uint_eq(strlen(c->gkm.key), long_len);
+	gwconf_free(c);
+	write_file(path, text);
+	ck_assert_int_eq(gwconf_load_file(path, &c, err), -EINVAL);
+	ck_assert_ptr_null(c);
+	snprintf(want, sizeof(want), "%s: gkm.identity.key: expected a file path of at most 4095 "
+			"bytes (a relative one counts with the configuration file's directory), "
+			"got %zu", path, strlen(dir) + 1 + long_len);
+	ck_assert_str_eq(err, want);
+	free(text);
+	free(json);
+	free(lng);
+	unlink(path);
+	ck_assert_int_eq(rmdir(dir), 0);
+}
+END_TEST
+
+/* msecctl adds no SA to a key server's group: its SPIs and sender IDs are the server's. */
+START_TEST(gkm_sa_json_refused)
+{
+	static const uint8_t zero[sizeof(struct gwconf_sa)];
+	char err[GWCONF_ERR_MAX];
+	struct gwconf *c = NULL;
+	struct gwconf_sa sa;
+	int g = 99;
+
+	ck_assert_msg(load(CONF(GROUP(SA1) ", " KGROUP(""), ", " GKM("")), &c, err) == 0, "%s",
+			err);
+	memset(&sa, 0x5a, sizeof(sa));
+	ck_assert_int_eq(load_sa(c, "{'group': 'k', 'spi': 8192, 'direction': 'receiver', " S128
+			"}", &sa, &g, err), -EINVAL);
+	ck_assert_str_eq(err, "sa.json: group: expected a group with static keys, got \"k\", "
+			"whose keys come from a key server (its SPIs and sender IDs are the key "
+			"server's to give)");
+	ck_assert_int_eq(g, -1);
+	ck_assert(memcmp(&sa, zero, sizeof(sa)) == 0);
+	ck_assert_msg(load_sa(c, "{'group': 'g', 'spi': 8192, 'direction': 'receiver', " S128
+			"}", &sa, &g, err) == 0, "%s", err);
+	ck_assert_int_eq(g, 0);
+	gwconf_free(c);
+}
+END_TEST
+
 /* ------------------------------------------------------------------ the table of bad configs */
 
 /* Whether a message holds any 8 consecutive hex digits of the secret `hex`. */
@@ -538,7 +872,7 @@ static const struct bad_case {
 } bad[] = {
 	/* unknown keys, top level and nested */
 	{ CONFX("'bogus': 1"), "t.json: bogus: expected one of the keys ports, groups, policies, "
-		"control, clock, mbufs, burst, max_sas, max_senders, got an unknown key" },
+		"control, clock, mbufs, burst, max_sas, max_senders, gkm, got an unknown key" },
 	{ CONF1(SA1X("'kye': 1")), "t.json: groups[0].sas[0].kye: expected one of the keys spi, "
 		"direction, suite, key, auth_key, sid_bits, sids, replay_window, esn, lifetime, "
 		"activation_delay_ms, deactivation_delay_ms, ttl, dscp, replaces, tesla, got an "
@@ -546,7 +880,8 @@ static const struct bad_case {
 	{ CONF1(SA1X("'op': 'add'")), "t.json: groups[0].sas[0].op: expected one of the keys" },
 	{ CONF1(SA1X("'group': 'g'")), "t.json: groups[0].sas[0].group: expected one of the keys" },
 	{ CONF("{" G1 ", 'sa': []}", ""), "t.json: groups[0].sa: expected one of the keys name, "
-		"address, source, protected_port, unprotected_port, sas, got an unknown key" },
+		"address, source, protected_port, unprotected_port, sas, key_server, got an "
+		"unknown key" },
 	{ "{'ports': [{'name': 'p', 'device': 'd0', 'role': 'protected', 'speed': 10}]}",
 		"t.json: ports[0].speed: expected one of the keys name, device, role, queues, mtu, "
 		"rx_desc, tx_desc, default, promiscuous, got an unknown key" },
@@ -769,8 +1104,7 @@ static const struct bad_case {
 		"activation_delay_ms: expected an integer in 0..4294967295, got 4294967296" },
 
 	/* groups */
-	{ CONF("{" G1 "}", ""), "t.json: groups[0].sas: expected an array of 1..1024 SAs, got "
-		"nothing" },
+	{ CONF("{" G1 "}", ""), "t.json: groups[0]: " EITHER "neither" },
 	{ CONF("{" G1 ", 'sas': []}", ""), "t.json: groups[0].sas: expected an array of 1..1024 "
 		"SAs, got an array of 0" },
 	{ CONF(GROUP(SA1) ", " GROUP(SA1), ""), "t.json: groups[1].name: expected a name unique "
@@ -1148,6 +1482,159 @@ static const struct bad_case {
 		"integer in 1..10000, got 10001" },
 	{ CONFX("'clock': {'max_error_ms': 2.5}"), "t.json: clock.max_error_ms: expected an "
 		"integer in 1..10000, got a real number" },
+
+	/* group key management: static keys or a key server, and a key server needs "gkm" */
+	{ CONF(GROUP(SA1) ", {'name': 'h', 'address': '239.1.1.1'}", ", " GKM("")),
+		"t.json: groups[1]: " EITHER "neither" },
+	{ CONF("{" G1 ", 'sas': [" SA1 "], " KS("") "}", ", " GKM("")), "t.json: groups[0]: "
+		EITHER "both" },
+	{ CONF("{" G1 ", 'sas': 5, " KS("") "}", ", " GKM("")), "t.json: groups[0]: " EITHER
+		"both" },
+	{ CONF(GROUP(SA1) ", " KGROUP(""), ""), "t.json: groups[1].key_server: expected a "
+		"top-level \"gkm\" object (this gateway's identity and trust anchors as a group "
+		"member) with a key server, got none" },
+	{ CONF("{" G1 ", 'key_server': '10.0.0.1'}", ", " GKM("")), KP ": expected an object, "
+		"got a string" },
+	{ CONF("{" G1 ", 'key_server': '10.0.0.1'}", ""), KP ": expected an object, got a "
+		"string" },
+	{ KCONF(", 'spi': 4096"), KP ".spi: expected one of the keys address, port, group_id, "
+		"rekey_address, rekey_port, sids, fail, got an unknown key" },
+	{ KCONF(", 'sas': []"), KP ".sas: expected one of the keys address, port, group_id" },
+	/* the key server's address: a unicast host address, not a name */
+	{ CONF("{" G1 ", 'key_server': {'group_id': '" GID "'}}", ", " GKM("")), KP ".address: "
+		"expected an IPv4 or IPv6 address, got nothing" },
+	{ KCONFA("239.1.1.1"), KP ".address: " KSNOT "\"239.1.1.1\"" },
+	{ KCONFA("ff3e::1"), KP ".address: " KSNOT "\"ff3e::1\"" },
+	{ KCONFA("0.0.0.0"), KP ".address: " KSNOT "\"0.0.0.0\"" },
+	{ KCONFA("::"), KP ".address: " KSNOT "\"::\"" },
+	{ KCONFA("255.255.255.255"), KP ".address: " KSNOT "\"255.255.255.255\"" },
+	{ KCONFA("10.0.0.0/8"), KP ".address: expected an IPv4 or IPv6 address, got "
+		"\"10.0.0.0/8\"" },
+	{ KCONFA("gcks.example.net"), KP ".address: expected an IPv4 or IPv6 address, got "
+		"\"gcks.example.net\"" },
+	{ CONF("{" G1 ", 'key_server': {'address': 167772161, 'group_id': '" GID "'}}",
+		", " GKM("")), KP ".address: expected an IPv4 or IPv6 address, got an integer" },
+	{ KCONF(", 'port': 0"), KP ".port: expected an integer in 1..65535, got 0" },
+	{ KCONF(", 'port': 65536"), KP ".port: expected an integer in 1..65535, got 65536" },
+	{ KCONF(", 'port': '3761'"), KP ".port: expected an integer in 1..65535, got a string" },
+	/* group_id: the token's 8 octets, exactly 16 hex digits */
+	{ KCONFG(""), KP ".group_id: " GIDX "nothing" },
+	{ KCONFG(", 'group_id': '5f2c8a0e91d34b7'"), KP ".group_id: " GIDX "\"5f2c8a0e91d34b7\" "
+		"(15 digits)" },
+	{ KCONFG(", 'group_id': '5f2c8a0e91d34b770'"), KP ".group_id: " GIDX
+		"\"5f2c8a0e91d34b770\" (17 digits)" },
+	{ KCONFG(", 'group_id': ''"), KP ".group_id: " GIDX "\"\" (0 digits)" },
+	{ KCONFG(", 'group_id': '5f2c8a0e91d34b7g'"), KP ".group_id: " GIDX
+		"\"5f2c8a0e91d34b7g\" (a non-hex character at position 16)" },
+	{ KCONFG(", 'group_id': '0x5f2c8a0e91d34b'"), KP ".group_id: " GIDX
+		"\"0x5f2c8a0e91d34b\" (a non-hex character at position 2)" },
+	{ KCONFG(", 'group_id': '5f2c 8a0e91d34b77'"), KP ".group_id: " GIDX
+		"\"5f2c 8a0e91d34b77\" (a non-hex character at position 5)" },
+	{ KCONFG(", 'group_id': 6858411455318940535"), KP ".group_id: " GIDX "an integer" },
+	/* where Rekey Events are multicast */
+	{ KCONF(", 'rekey_address': '10.0.0.9'"), KP ".rekey_address: expected a multicast "
+		"address (224.0.0.0/4 or ff00::/8) where the key server sends Rekey Events, got "
+		"\"10.0.0.9\"" },
+	{ KCONF(", 'rekey_address': '2001:db8::9'"), KP ".rekey_address: expected a multicast "
+		"address (224.0.0.0/4 or ff00::/8) where the key server sends Rekey Events, got "
+		"\"2001:db8::9\"" },
+	{ KCONF(", 'rekey_address': 'all-gcks'"), KP ".rekey_address: expected an IPv4 or IPv6 "
+		"address, got \"all-gcks\"" },
+	{ KCONF(", 'rekey_address': null"), KP ".rekey_address: expected an IPv4 or IPv6 "
+		"address, got null" },
+	{ KCONF(", 'rekey_port': 3762"), KP ".rekey_port: expected only with a "
+		"\"rekey_address\" (unicast Rekey Events come to gkm.listen.port), got it without "
+		"one" },
+	{ KCONF(", 'rekey_address': '239.192.0.1', 'rekey_port': 0"), KP ".rekey_port: "
+		"expected an integer in 1..65535, got 0" },
+	{ KCONF(", 'rekey_address': '239.192.0.1', 'rekey_port': 65536"), KP ".rekey_port: "
+		"expected an integer in 1..65535, got 65536" },
+	/* sender IDs to ask for, and what happens before keys arrive */
+	{ KCONF(", 'sids': 65"), KP ".sids: " SIDSX "65" },
+	{ KCONF(", 'sids': -1"), KP ".sids: " SIDSX "-1" },
+	{ KCONF(", 'sids': '2'"), KP ".sids: " SIDSX "\"2\"" },
+	{ KCONF(", 'sids': [1, 2]"), KP ".sids: " SIDSX "an array" },
+	{ KCONF(", 'sids': 1.0"), KP ".sids: " SIDSX "a real number" },
+	{ KCONF(", 'fail': 'drop'"), KP ".fail: expected \"close\" or \"open\", got \"drop\"" },
+	{ KCONF(", 'fail': true"), KP ".fail: expected \"close\" or \"open\", got true" },
+	/* "gkm": the member's identity and trust anchors */
+	{ CONF(KGROUP(""), ", 'gkm': 5"), "t.json: gkm: expected an object, got an integer" },
+	{ GCONFX("'cert': 'x'"), "t.json: gkm.cert: expected one of the keys identity, trust, "
+		"listen, interface, got an unknown key" },
+	{ GCONF(GKMT), "t.json: gkm.identity: expected an object with \"key\" and \"cert\" "
+		"(this gateway's signing key and certificate), got nothing" },
+	{ GCONF("'identity': 'pki/gw-1.key', " GKMT), "t.json: gkm.identity: expected an object "
+		"with \"key\" and \"cert\" (this gateway's signing key and certificate), got a "
+		"string" },
+	{ GCONF("'identity': {'key': 'k', 'cert': 'c', 'password': 'x'}, " GKMT), "t.json: "
+		"gkm.identity.password: expected one of the keys key, cert, got an unknown key" },
+	{ GCONF("'identity': {'cert': 'c'}, " GKMT), "t.json: gkm.identity.key: " FPATH
+		"nothing" },
+	{ GCONF("'identity': {'key': 'k'}, " GKMT), "t.json: gkm.identity.cert: " FPATH
+		"nothing" },
+	{ GCONF("'identity': {'key': '', 'cert': 'c'}, " GKMT), "t.json: gkm.identity.key: "
+		FPATH "\"\"" },
+	{ GCONF("'identity': {'key': 'k', 'cert': 7}, " GKMT), "t.json: gkm.identity.cert: "
+		FPATH "an integer" },
+	{ GCONF("'identity': {'key': 'pki/\\tgw-1.key', 'cert': 'c'}, " GKMT), "t.json: "
+		"gkm.identity.key: expected a file path (a non-empty string without control "
+		"characters), got one with a control character at position 5" },
+	{ GCONF(GKMI), "t.json: gkm.trust: expected an object with \"gcks_ca\" and "
+		"\"group_owner_ca\" (the CA certificates of key servers and of the Group Owner), "
+		"got nothing" },
+	{ GCONF(GKMI ", 'trust': []"), "t.json: gkm.trust: expected an object with \"gcks_ca\" "
+		"and \"group_owner_ca\" (the CA certificates of key servers and of the Group "
+		"Owner), got an array" },
+	{ GCONF(GKMI ", 'trust': {'members_ca': 'x', 'gcks_ca': 'a', 'group_owner_ca': 'b'}"),
+		"t.json: gkm.trust.members_ca: expected one of the keys gcks_ca, group_owner_ca, "
+		"got an unknown key" },
+	{ GCONF(GKMI ", 'trust': {'gcks_ca': 'a'}"), "t.json: gkm.trust.group_owner_ca: " FPATH
+		"nothing" },
+	{ GCONF(GKMI ", 'trust': {'group_owner_ca': 'b'}"), "t.json: gkm.trust.gcks_ca: " FPATH
+		"nothing" },
+	{ GCONF(GKMI ", 'trust': {'gcks_ca': false, 'group_owner_ca': 'b'}"), "t.json: "
+		"gkm.trust.gcks_ca: " FPATH "false" },
+	{ GCONFX("'listen': 3761"), "t.json: gkm.listen: expected an object, got an integer" },
+	{ GCONFX("'listen': {'addr': '10.0.0.2'}"), "t.json: gkm.listen.addr: expected one of "
+		"the keys address, port, got an unknown key" },
+	{ GCONFX("'listen': {'address': '224.0.0.1'}"), "t.json: gkm.listen.address: expected a "
+		"unicast address of this host or 0.0.0.0 or :: (any), got \"224.0.0.1\"" },
+	{ GCONFX("'listen': {'address': '255.255.255.255'}"), "t.json: gkm.listen.address: "
+		"expected a unicast address of this host or 0.0.0.0 or :: (any), got "
+		"\"255.255.255.255\"" },
+	{ GCONFX("'listen': {'address': 'eth0'}"), "t.json: gkm.listen.address: expected an "
+		"IPv4 or IPv6 address, got \"eth0\"" },
+	{ GCONFX("'listen': {'port': 0}"), "t.json: gkm.listen.port: expected an integer in "
+		"1..65535, got 0" },
+	{ GCONFX("'listen': {'address': '10.0.0.2', 'port': 65536}"), "t.json: gkm.listen.port: "
+		"expected an integer in 1..65535, got 65536" },
+	{ GCONFX("'interface': '0.0.0.0'"), "t.json: gkm.interface: " IFNOT "\"0.0.0.0\"" },
+	{ GCONFX("'interface': '::'"), "t.json: gkm.interface: " IFNOT "\"::\"" },
+	{ GCONFX("'interface': 'ff02::1'"), "t.json: gkm.interface: " IFNOT "\"ff02::1\"" },
+	{ GCONFX("'interface': 'eth0'"), "t.json: gkm.interface: expected an IPv4 or IPv6 "
+		"address, got \"eth0\"" },
+	{ GCONFX("'interface': ['10.0.0.2']"), "t.json: gkm.interface: expected an IPv4 or IPv6 "
+		"address, got an array" },
+	{ CONF(KGROUP(""), ", 'gkm': {'identity': {'key': '/" A50 A50 A50 A50 A50 A50 A50 A50 "', "
+		"'cert': 7}, " GKMT "}"), "t.json: gkm.identity.cert: " FPATH "an integer" },
+	/* a key server's group is still a group: address, source and ports as ever */
+	{ CONF("{'name': 'k', 'address': '10.1.1.1', " KS("") "}", ", " GKM("")), "t.json: "
+		"groups[0].address: expected a multicast address (224.0.0.0/4 or ff00::/8), got "
+		"\"10.1.1.1\"" },
+	{ CONF("{'name': 'k', 'address': '232.1.1.1', 'source': '2001:db8::1', " KS("") "}",
+		", " GKM("")), "t.json: groups[0].source: expected an IPv4 source address like the "
+		"group address, got \"2001:db8::1\"" },
+	{ CONF("{'name': 'k', 'address': '232.1.1.1', 'unprotected_port': 'p', " KS("") "}",
+		", " GKM("")), "t.json: groups[0].unprotected_port: expected the name of an "
+		"unprotected port, got \"p\", a port of the other role" },
+	{ CONF(KGROUP("") ", " KGROUP(""), ", " GKM("")), "t.json: groups[1].name: expected a "
+		"name unique among groups, got \"k\" (also groups[0])" },
+	{ CONF(KGROUP("") ", {'name': 'k2', 'address': '232.1.1.1', 'source': '192.0.2.10', "
+		KS("") "}", ", " GKM("")), "t.json: groups[1].address: expected an (address, "
+		"source) pair unique among groups, got (232.1.1.1, 192.0.2.10) (also groups[0])" },
+	{ CONF(KGROUP(""), ", " GKM("") ", 'policies': [{'group': '232.1.1.1', 'action': "
+		"'protect', 'protect_group': 'k'}]"), "t.json: policies[0].source: expected "
+		"192.0.2.10, the source of SSM protect_group \"k\", got nothing" },
 
 	/* syntax: file:line:column, and no jansson "near" text that could quote a key */
 	{ "{\n  'ports': [,\n}", "t.json:2:13: unexpected token" },
@@ -1756,6 +2243,7 @@ Suite *gwconf_suite(void)
 	tcase_add_test(tc, receiver_pairs_with_single_sender);
 	tcase_add_test(tc, multi_group_policies);
 	tcase_add_test(tc, rekey_make_before_break);
+	tcase_add_test(tc, gkm_member_example);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("semantics");
@@ -1775,6 +2263,14 @@ Suite *gwconf_suite(void)
 	tcase_add_test(tc, tesla_clock_bound);
 	tcase_add_test(tc, tesla_chain_key_never_quoted);
 	tcase_add_test(tc, clock_block);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("gkm");
+	tcase_add_test(tc, gkm_all_keys);
+	tcase_add_test(tc, gkm_defaults);
+	tcase_add_test(tc, gkm_addresses);
+	tcase_add_test(tc, gkm_paths_from_file);
+	tcase_add_test(tc, gkm_sa_json_refused);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("errors");
