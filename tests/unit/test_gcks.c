@@ -14,22 +14,16 @@
 #include <check.h>
 #include <openssl/evp.h>
 #include <openssl/x509.h>
-#include <openssl/x509v3.h>
 
 #include "gcks.h"
 #include "gm.h"
 #include "policy.h"
 #include "policy_pvt.h"
+#include "test_pki.h"
 
-#define DAY 86400L
 #define NB_GM 4
 #define MAX_Q 4096
 
-struct ident {
-	EVP_PKEY *key;
-	X509 *cert;
-	struct gsakmp_key *gk;
-};
 
 struct installed {
 	uint32_t index, epoch, spi;
@@ -45,6 +39,7 @@ struct member_sim {
 	struct installed sa[16];
 	int nb_sa;
 	bool down;                  /* drops everything addressed to it */
+	bool mute;                  /* its Acks to the key server are lost */
 };
 
 struct datagram {
@@ -54,7 +49,7 @@ struct datagram {
 };
 
 static struct {
-	struct ident ca, go, ks, gw[NB_GM], lab, rogue_ca, rogue;
+	struct test_ident ca, go, ks, gw[NB_GM], lab, rogue_ca, rogue;
 	X509_STORE *go_store;
 	struct gsakmp_trust *trust;
 	uint8_t *token;
@@ -70,46 +65,10 @@ static struct {
 	uint32_t cookie_rate;               /* key server limit, 0 = default */
 } S;
 
-static void add_ext(X509 *x, X509V3_CTX *ctx, int nid, const char *value)
+static void make(struct test_ident *id, const struct test_ident *iss, const char *cn,
+		const char *eku, bool ca)
 {
-	X509_EXTENSION *e = X509V3_EXT_conf_nid(NULL, ctx, nid, value);
-
-	ck_assert_ptr_nonnull(e);
-	ck_assert_int_eq(X509_add_ext(x, e, -1), 1);
-	X509_EXTENSION_free(e);
-}
-
-static void make(struct ident *id, const struct ident *iss, const char *cn, const char *eku,
-		bool ca)
-{
-	static long serial = 1;
-	X509_NAME *name;
-	X509V3_CTX ctx;
-	X509 *x = X509_new();
-
-	id->key = EVP_EC_gen("P-256");
-	ck_assert_ptr_nonnull(id->key);
-	X509_set_version(x, X509_VERSION_3);
-	ASN1_INTEGER_set(X509_get_serialNumber(x), serial++);
-	X509_gmtime_adj(X509_getm_notBefore(x), -DAY);
-	X509_gmtime_adj(X509_getm_notAfter(x), 3650 * DAY);
-	name = X509_get_subject_name(x);
-	X509_NAME_add_entry_by_txt(name, "O", MBSTRING_ASC, (const unsigned char *)"msecgw test",
-			-1, -1, 0);
-	X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, (const unsigned char *)cn, -1, -1, 0);
-	X509_set_issuer_name(x, iss != NULL ? X509_get_subject_name(iss->cert) : name);
-	X509_set_pubkey(x, id->key);
-	X509V3_set_ctx(&ctx, iss != NULL ? iss->cert : x, x, NULL, NULL, 0);
-	add_ext(x, &ctx, NID_basic_constraints, ca ? "critical,CA:TRUE" : "critical,CA:FALSE");
-	add_ext(x, &ctx, NID_key_usage, ca ? "critical,keyCertSign,cRLSign" :
-			"critical,digitalSignature");
-	add_ext(x, &ctx, NID_subject_key_identifier, "hash");
-	if (eku != NULL)
-		add_ext(x, &ctx, NID_ext_key_usage, eku);
-	ck_assert_int_gt(X509_sign(x, iss != NULL ? iss->key : id->key, EVP_sha256()), 0);
-	id->cert = x;
-	if (!ca)
-		ck_assert_int_eq(gsakmp_key_new(id->key, x, &id->gk), 0);
+	ck_assert_int_eq(test_pki_make(id, iss, cn, eku, ca), 0);
 }
 
 static const char policy_json[] =
@@ -171,6 +130,16 @@ static void pump(void)
 		struct datagram d = S.q[S.qh++ % MAX_Q];
 
 		if (same(&d.to, &S.ks_addr)) {
+			bool lost = false;
+
+			for (int i = 0; i <= NB_GM; i++)
+				lost |= S.m[i].mute && same(&d.from, &S.m[i].addr) &&
+					d.len > 4u + d.buf[1] &&
+					d.buf[4 + d.buf[1]] == GSAKMP_EXCH_KEYDL_ACK;
+			if (lost) {
+				free(d.buf);
+				continue;
+			}
 			S.sender = &S.ks_addr;
 			gcks_input(S.k, d.buf, d.len, (const struct sockaddr *)&d.from,
 					sizeof(d.from), S.now);
@@ -265,7 +234,7 @@ static void gm_state_cb(void *arg, const char *group, enum gm_state st)
 static const struct gm_ops gm_ops = { .send = net_send, .sa_install = sa_install,
 	.sa_send = sa_send, .sa_remove = sa_remove, .state = gm_state_cb };
 
-static void gm_start(int i, const struct ident *id)
+static void gm_start(int i, const struct test_ident *id)
 {
 	struct gm_conf c = { .key = id->gk, .ks_trust = S.trust, .go_trust = S.go_store,
 		.seed = (uint64_t)i + 1 };
@@ -361,11 +330,9 @@ static void setup(void)
 	}
 }
 
-static void free_ident(struct ident *id)
+static void free_ident(struct test_ident *id)
 {
-	gsakmp_key_free(id->gk);
-	EVP_PKEY_free(id->key);
-	X509_free(id->cert);
+	test_pki_free(id);
 }
 
 static void teardown(void)
@@ -406,6 +373,20 @@ static struct installed *newest(int i)
 		if (best == NULL || S.m[i].sa[j].epoch > best->epoch)
 			best = &S.m[i].sa[j];
 	return best;
+}
+
+struct mcol {
+	struct gcks_member_info *m;
+	int *nb;
+};
+
+static int collect_member(void *arg, const struct gcks_member_info *m)
+{
+	struct mcol *c = arg;
+
+	if (*c->nb < 4)
+		c->m[(*c->nb)++] = *m;
+	return 0;
 }
 
 /* ------------------------------------------------------------------ tests */
@@ -569,6 +550,89 @@ START_TEST(test_restart)
 }
 END_TEST
 
+/* A member whose Acks never arrive: two Lacks of Ack, then it leaves in the next batch
+ * (RFC 4535 §5.2.1.5), with a new epoch it does not get. */
+START_TEST(test_lack_of_ack)
+{
+	struct gcks_group_info gi;
+
+	ks_start(":memory:");
+	join_all(2);
+	S.m[2].mute = true;
+	gm_start(2, &S.gw[2]);
+	run(25000);                 /* 5 s Ack timeout (the token), twice more after each LOA */
+	ck_assert_int_eq(gcks_group_info(S.k, "grp", &gi), 0);
+	ck_assert_uint_ge(gi.ctr[GCKS_C_LOA_EVICT], 1);
+	ck_assert_uint_eq(gi.ctr[GCKS_C_ACK], 2);
+	ck_assert_uint_eq(newest(0)->epoch, gi.data[0].epoch);
+	ck_assert_uint_eq(newest(1)->epoch, gi.data[0].epoch);
+	/* the removal's new epoch told gw-2 it missed a rekey, so it asks again, and is never
+	 * active while its Acks are lost */
+	struct gcks_member_info mi[4];
+	int nb = 0;
+
+	gcks_members(S.k, "grp", collect_member, &(struct mcol){ mi, &nb });
+	for (int i = 0; i < nb; i++)
+		if (strncmp(mi[i].subject, "CN=gw-2,", 8) == 0)
+			ck_assert_int_ne(mi[i].state, GCKS_MS_ACTIVE);
+	S.m[2].mute = false;
+	run(8000);
+	ck_assert_int_eq(gm_st(2), GM_ST_MEMBER);
+}
+END_TEST
+
+/* Destruction: Sequence ID 0xFFFFFFFF; members drop the group's SAs. */
+START_TEST(test_destroy)
+{
+	ks_start(":memory:");
+	join_all(2);
+	ck_assert_int_eq(gcks_destroy(S.k, "grp", S.now), 0);
+	run(1000);
+	for (int i = 0; i < 2; i++) {
+		ck_assert_int_eq(gm_st(i), GM_ST_DESTROYED);
+		ck_assert(newest(i)->removed);
+	}
+	ck_assert_int_ne(gcks_group_info(S.k, "grp", &(struct gcks_group_info){ 0 }), 0);
+}
+END_TEST
+
+/* SIDs survive a restart: a sender registering after it gets a SID no member holds. */
+START_TEST(test_sids_after_restart)
+{
+	char dir[] = "/tmp/msec-gcks-XXXXXX", db[64];
+	struct gcks_member_info mi[4];
+	int nb = 0;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(db, sizeof(db), "%s/state.db", dir);
+	ks_start(db);
+	join_all(1);                /* gw-0 sends: SIDs 1 and 2 */
+	ks_stop();
+	ks_start(db);
+	/* gw-0 registers again with a fresh nonce (as after a missed rekey): same SIDs */
+	gm_free(S.m[0].gm);
+	S.m[0].gm = NULL;
+	S.m[0].nb_sa = 0;
+	gm_start(0, &S.gw[0]);
+	run(2000);
+	ck_assert_int_eq(gm_st(0), GM_ST_MEMBER);
+	ck_assert_uint_eq(newest(0)->nb_sids, 2);
+	ck_assert_int_eq(gcks_members(S.k, "grp", collect_member, &(struct mcol){ mi, &nb }), 0);
+	ck_assert_int_eq(nb, 1);
+	ck_assert_uint_eq(mi[0].nb_sids, 2);
+	ck_assert_uint_eq(mi[0].sids[0], 1);
+	ck_assert_uint_eq(mi[0].sids[1], 2);
+	ks_stop();
+	for (const char *suffix = ""; ; suffix = suffix[0] == '\0' ? "-wal" : "-shm") {
+		snprintf(db, sizeof(db), "%s/state.db%s", dir, suffix);
+		unlink(db);
+		if (strcmp(suffix, "-shm") == 0)
+			break;
+	}
+	rmdir(dir);
+}
+END_TEST
+
 /* The first queued datagram addressed to the key server, taken off the queue. */
 static struct datagram take_to_ks(void)
 {
@@ -680,6 +744,9 @@ Suite *gcks_suite(void)
 	tcase_add_test(tc, test_restart);
 	tcase_add_test(tc, test_truncated_rtj);
 	tcase_add_test(tc, test_join_storm);
+	tcase_add_test(tc, test_lack_of_ack);
+	tcase_add_test(tc, test_destroy);
+	tcase_add_test(tc, test_sids_after_restart);
 	suite_add_tcase(s, tc);
 	return s;
 }
