@@ -39,3 +39,17 @@ echo "== result"
 /usr/bin/python3 tools/pcap-compare.py "$work/plain.pcap" "$work/esp.pcap" "$work/out.pcap"
 echo "== first ESP frames on the wire between the gateways"
 tshark -r "$work/esp.pcap" -c 4 2>/dev/null || true
+
+# Group key management (doc/key-management.md): the same kind of gateways without a key in their
+# configuration. A key server (msec-gcks) admits them by the Group Owner's signed policy token;
+# one gateway sends, two receive, in network namespaces on veth pairs; then a rekey under
+# traffic, an eviction and a crash of the key server. The steps are those of the end-to-end
+# test, printed as they happen.
+echo "== group key management: msec-gcks, one sending and two receiving msecgw (network namespaces)"
+if ! ip netns add "msec-demo-probe-$$" 2>/dev/null; then
+	echo "   skipped: network namespaces are not available here (root is needed)"
+	exit 0
+fi
+ip netns del "msec-demo-probe-$$"
+MSEC_BUILD=$PWD/$build MSECGW=$PWD/$gw MSECCTL=$PWD/$build/app/msecctl/msecctl \
+	tests/integration/test_gkm_netns.sh | sed -e 's/^ok - /   /' -e 's/^not ok - /   FAILED: /'
