@@ -208,7 +208,8 @@ static int get_rekey(struct ctx *c, json_t *o, const char *parent, struct app_gr
 static int get_group(struct ctx *c, json_t *o, const char *path, struct app_group *g)
 {
 	static const char *const keys[] = { "token", "max_members", "batch_ms", "mtu", "rekey",
-		"limits", NULL };
+		"limits", "parent", NULL };
+	static const char *const pkeys[] = { "address", "port", "sids", "rekey_address", NULL };
 	static const char *const lkeys[] = { "max_sids_per_member", "cookie_pending",
 		"cookie_rate", "join_rate_per_source", "max_pending", NULL };
 	json_t *l;
@@ -227,6 +228,43 @@ static int get_group(struct ctx *c, json_t *o, const char *path, struct app_grou
 		rc = get_rekey(c, json_object_get(o, "rekey"), path, g);
 	if (rc != 0)
 		return rc;
+	l = json_object_get(o, "parent");
+	if (l != NULL) {
+		char pp[256], ap[300];
+		uint32_t port = GSAKMP_PORT, sids = 16;
+		json_t *a;
+
+		snprintf(pp, sizeof(pp), "%s.parent", path);
+		snprintf(ap, sizeof(ap), "%s.address", pp);
+		rc = check_keys(c, l, pp, pkeys);
+		if (rc == 0)
+			rc = get_u32(c, l, pp, "port", 1, 65535, &port);
+		if (rc == 0)
+			rc = get_u32(c, l, pp, "sids", 1, 64, &sids);
+		if (rc != 0)
+			return rc;
+		a = json_object_get(l, "address");
+		if (a == NULL)
+			return fail(c, ap, "missing (expected the parent key server's address)");
+		rc = get_addr(c, a, ap, (uint16_t)port, &g->conf.parent, &g->conf.parent_len);
+		if (rc != 0)
+			return rc;
+		if (is_multicast(&g->conf.parent))
+			return fail(c, ap, "expected a unicast address");
+		g->conf.parent_sids = (uint16_t)sids;
+		a = json_object_get(l, "rekey_address");
+		if (a != NULL) {
+			socklen_t rl;
+
+			snprintf(ap, sizeof(ap), "%s.rekey_address", pp);
+			rc = get_addr(c, a, ap, 0, &g->parent_rekey, &rl);
+			if (rc != 0)
+				return rc;
+			if (!is_multicast(&g->parent_rekey))
+				return fail(c, ap, "expected a multicast address (where the parent "
+						"sends its Rekey Events)");
+		}
+	}
 	l = json_object_get(o, "limits");
 	if (l != NULL) {
 		char lp[256];

@@ -72,12 +72,13 @@ static json_t *group_json(const struct gcks_group_info *gi)
 	for (int c = 0; c < GCKS_C_MAX; c++)
 		json_object_set_new(ctr, gcks_counter_name((enum gcks_counter)c),
 				json_integer((json_int_t)gi->ctr[c]));
-	return json_pack("{s:s, s:s, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:o, s:o}",
+	return json_pack("{s:s, s:s, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:o, s:o, s:o}",
 			"name", gi->name, "group_id", gid, "members", gi->members,
 			"pending", gi->pending, "capacity", gi->capacity, "degree", gi->degree,
 			"height", gi->height, "root_handle", gi->root_handle,
 			"sequence_id", gi->seq, "sids_free", gi->sids_free, "data_sas", data,
-			"counters", ctr);
+			"parent", gi->sub ? json_pack("{s:s}", "state", gi->parent_state) :
+			json_null(), "counters", ctr);
 }
 
 static int list_group(void *arg, const char *name)

@@ -17,6 +17,8 @@ struct app_group {
 	char token_path[APP_PATH_MAX];
 	struct gcks_group_conf conf;         /**< token filled in at start */
 	uint8_t ttl;                         /**< multicast TTL of Rekey Events */
+	struct sockaddr_storage parent_rekey; /**< sub-GC/KS: the parent's rekey group to join
+					       *   (family 0 = none: unicast rekeys only) */
 };
 
 /** The configuration file (doc/key-management.md, "msec-gcks configuration"). */

@@ -88,6 +88,30 @@ static int udp_open(struct app *a, char *err)
 	}
 	if (bind(fd, (const struct sockaddr *)l, a->conf.listen_len) != 0)
 		goto fail;
+	/* a sub-GC/KS hears its parent's multicast Rekey Events (a socket bound to a unicast
+	 * address does not receive multicast: listen on the any address then) */
+	for (uint32_t i = 0; i < a->conf.nb_groups; i++) {
+		const struct sockaddr_storage *r = &a->conf.groups[i].parent_rekey;
+
+		if (r->ss_family == AF_INET && l->ss_family == AF_INET) {
+			struct ip_mreqn mr = { .imr_multiaddr =
+				((const struct sockaddr_in *)r)->sin_addr };
+
+			if (setsockopt(fd, IPPROTO_IP, IP_ADD_MEMBERSHIP, &mr, sizeof(mr)) != 0)
+				goto fail;
+		} else if (r->ss_family == AF_INET6 && l->ss_family == AF_INET6) {
+			struct ipv6_mreq mr = { .ipv6mr_multiaddr =
+				((const struct sockaddr_in6 *)r)->sin6_addr };
+
+			if (setsockopt(fd, IPPROTO_IPV6, IPV6_JOIN_GROUP, &mr, sizeof(mr)) != 0)
+				goto fail;
+		} else if (r->ss_family != 0) {
+			snprintf(err, APP_ERR_MAX, "groups[%u].parent.rekey_address: not of the family "
+					"of listen.address", i);
+			close(fd);
+			return -EINVAL;
+		}
+	}
 	a->udp = fd;
 	return 0;
 fail:

@@ -37,6 +37,9 @@ static const char *const counter_names[GCKS_C_MAX] = {
 	[GCKS_C_FULL] = "full",
 	[GCKS_C_SIDS_EXHAUSTED] = "sids_exhausted",
 	[GCKS_C_UNEXPECTED] = "unexpected",
+	[GCKS_C_NOT_READY] = "not_ready",
+	[GCKS_C_PROXY_EVICT] = "proxy_evict",
+	[GCKS_C_PARENT_EPOCH] = "parent_epoch",
 };
 
 const char *gcks_counter_name(enum gcks_counter c)
@@ -185,10 +188,14 @@ int gcks_sid_alloc(struct group *g, struct member *m, uint16_t n)
 
 	if (n > g->conf.max_sids_per_member)
 		n = g->conf.max_sids_per_member;
-	for (uint32_t s = 1; s < g->sid_space && got < n; s++) {
+	/* a sub-GC/KS hands out only the SIDs its parent gave it */
+	uint32_t nb = g->sub ? g->pool_n : g->sid_space - 1;
+
+	for (uint32_t j = 0; j < nb && got < n; j++) {
+		uint32_t s = g->sub ? g->pool[j] : j + 1;
 		struct sid_slot *sl = &g->sids[s];
 
-		if (sl->owner == NULL && sl->free_gen <= old) {
+		if (s != 0 && s < g->sid_space && sl->owner == NULL && sl->free_gen <= old) {
 			sl->owner = m;
 			m->s.sids[got++] = (uint16_t)s;
 		}
@@ -477,6 +484,7 @@ void gcks_free(struct gcks *k)
 {
 	if (k == NULL)
 		return;
+	gm_free(k->gm);
 	while (k->groups != NULL) {
 		struct group *g = k->groups;
 
@@ -509,6 +517,8 @@ static void conf_defaults(struct gcks_group_conf *c)
 		c->join_rate_per_source = 20;
 	if (c->max_pending == 0)
 		c->max_pending = 4096;
+	if (c->parent_sids == 0)
+		c->parent_sids = 16;
 }
 
 /* Verify the token and take the group's parameters from it. */
@@ -529,10 +539,13 @@ static int group_from_token(struct gcks *k, struct group *g, int64_t now_ms, cha
 	gsakmp_key_cert_der(k->conf.key, &der, &n);
 	self = d2i_X509(NULL, &der, (long)n);
 	rc = self == NULL ? -EINVAL : policy_authorize(g->tok, POLICY_ROLE_GCKS, self);
+	if (rc != 0 && self != NULL && g->sub)
+		rc = policy_authorize(g->tok, POLICY_ROLE_SUBGCKS, self);
 	X509_free(self);
 	if (rc != 0) {
 		snprintf(err, GCKS_ERR_MAX, "token: this key server is not one of the group's "
-				"GC/KSs (%s)", rc < 0 ? policy_strerror(rc) : "refused");
+				"%s (%s)", g->sub ? "GC/KSs or sub-GC/KSs" : "GC/KSs",
+				rc < 0 ? policy_strerror(rc) : "refused");
 		return -EINVAL;
 	}
 	snprintf(g->name, sizeof(g->name), "%s", policy_token_group_name(g->tok));
@@ -730,6 +743,8 @@ static int group_load(struct group *g, const struct gstore_group *row, int64_t n
 		struct data_sa *d = &g->data[i];
 
 		if (!d->cur.live) {
+			if (g->sub)
+				continue;       /* the parent has not given us keys yet */
 			snprintf(err, GCKS_ERR_MAX, "group %s: no stored key for data SA %u", g->name,
 					i);
 			return -EIO;
@@ -753,9 +768,10 @@ static int group_create(struct group *g, int64_t now, char *err)
 	rc = gstore_begin(st);
 	if (rc == 0)
 		rc = gstore_group_put(st, &row);
-	for (uint32_t i = 0; rc == 0 && i < g->nb_data; i++)
+	/* a sub-GC/KS gets its traffic keys from the parent (sub_install()) */
+	for (uint32_t i = 0; rc == 0 && !g->sub && i < g->nb_data; i++)
 		rc = gcks_new_epoch(g, i, now);
-	if (rc == 0)
+	if (rc == 0 && !g->sub)
 		g->gen = 1;
 	if (rc == 0)
 		rc = gstore_commit(st);
@@ -765,6 +781,134 @@ static int group_create(struct group *g, int64_t now, char *err)
 				gstore_errmsg(st));
 	}
 	return rc;
+}
+
+/* ---- sub-GC/KS: this key server as a member of its parent (doc/key-management.md §8) */
+
+static int parent_send(void *arg, const uint8_t *msg, size_t len, const struct sockaddr *to,
+		socklen_t tolen)
+{
+	struct gcks *k = arg;
+
+	return k->ops.send(k->arg, msg, len, to, tolen);
+}
+
+/* An epoch from the parent becomes ours: stored, then sent to our members under our root
+ * (the next batch carries it); our SID pool is the parent's SIDs for us. */
+static int sub_install(void *arg, const struct gm_sa *sa)
+{
+	struct gcks *k = arg;
+	struct group *g = gcks_group_find(k, sa->group);
+	struct gstore *st = k->conf.store;
+	struct tek t;
+	int64_t now = k->now;          /* the time of the input or tick being run */
+	int rc;
+
+	if (g == NULL || !g->sub || sa->index >= g->nb_data)
+		return -ENOENT;
+	if (sa->nb_sids > 0 && g->pool_n == 0) {
+		g->pool_n = (uint16_t)(sa->nb_sids < GSTORE_MAX_SIDS ? sa->nb_sids : GSTORE_MAX_SIDS);
+		memcpy(g->pool, sa->sids, g->pool_n * sizeof(g->pool[0]));
+	}
+	struct data_sa *d = &g->data[sa->index];
+
+	if (d->cur.live && d->cur.s.epoch >= sa->epoch)
+		return 0;               /* ours already (a repeated Key Download) */
+	if (sa->key_len > sizeof(t.s.key))
+		return -EINVAL;
+	memset(&t, 0, sizeof(t));
+	t.s.index = sa->index;
+	t.s.epoch = sa->epoch;
+	t.s.spi = sa->spi;
+	t.s.key_type = sa->key_type;
+	t.s.key_len = (uint8_t)sa->key_len;
+	memcpy(t.s.key, sa->key, sa->key_len);
+	t.s.created = now / 1000;
+	t.s.expires = sa->expires_ms / 1000;
+	t.live = true;
+	rc = gstore_begin(st);
+	if (rc == 0)
+		rc = gcks_epoch_install(g, sa->index, &t, now);
+	else
+		OPENSSL_cleanse(&t, sizeof(t));
+	if (rc == 0)
+		rc = gstore_commit(st);
+	if (rc != 0) {
+		gstore_rollback(st);
+		return rc;
+	}
+	if (sa->index == 0)
+		g->gen = sa->epoch;
+	g->ctr[GCKS_C_PARENT_EPOCH]++;
+	if (g->proxy[0] != '\0' && sa->index == 0 && sa->epoch > g->proxy_epoch)
+		g->proxy[0] = '\0';    /* the removal we asked for is done */
+	g->force_epoch = true;          /* the batch sends the traffic-key block */
+	g->reason = "parent";
+	if (g->batch_due == 0 || g->batch_due > now)
+		g->batch_due = now;
+	return 0;
+}
+
+static int sub_nop(void *arg, const char *group, uint32_t index, uint32_t epoch)
+{
+	(void)arg;
+	(void)group;
+	(void)index;
+	(void)epoch;
+	return 0;
+}
+
+static void sub_state(void *arg, const char *group, enum gm_state st)
+{
+	struct group *g = gcks_group_find(arg, group);
+
+	if (g != NULL)
+		g->parent_state = st;
+}
+
+static int parent_join(struct gcks *k, struct group *g, int64_t now, char *err)
+{
+	static const struct gm_ops ops = { .send = parent_send, .sa_install = sub_install,
+		.sa_send = sub_nop, .sa_remove = sub_nop, .state = sub_state };
+	struct gm_group_conf gc;
+	int rc;
+
+	if (k->gm == NULL) {
+		struct gm_conf mc = { .key = k->conf.key, .ks_trust = k->conf.trust,
+			.go_trust = k->conf.go_trust, .enc_mech = k->conf.kek_alg };
+
+		rc = gm_new(&mc, &ops, k, &k->gm);
+		if (rc != 0) {
+			snprintf(err, GCKS_ERR_MAX, "group %s: parent: %s", g->name, strerror(-rc));
+			return rc;
+		}
+	}
+	memset(&gc, 0, sizeof(gc));
+	snprintf(gc.name, sizeof(gc.name), "%s", g->name);
+	memcpy(gc.gid, g->gid, sizeof(gc.gid));
+	memcpy(&gc.server, &g->conf.parent, sizeof(gc.server));
+	gc.server_len = g->conf.parent_len;
+	gc.sids = g->conf.parent_sids;
+	rc = gm_group_add(k->gm, &gc);
+	if (rc == 0)
+		rc = gm_join(k->gm, g->name, now);
+	if (rc != 0)
+		snprintf(err, GCKS_ERR_MAX, "group %s: registering with the parent: %s", g->name,
+				strerror(-rc));
+	return rc;
+}
+
+static void proxy_tick(struct gcks *k, struct group *g, int64_t now, int64_t *next)
+{
+	if (!g->sub || g->proxy[0] == '\0')
+		return;
+	if (g->proxy_next <= now) {
+		if (gm_proxy_depart(k->gm, g->name, g->proxy, now) == 0)
+			g->ctr[GCKS_C_PROXY_EVICT]++;
+		g->proxy_next = now + GCKS_PROXY_RESEND_MS;
+	}
+	if (g->proxy_next < *next)
+		*next = g->proxy_next;
 }
 
 int gcks_group_add(struct gcks *k, const struct gcks_group_conf *conf, int64_t now_ms,
@@ -783,6 +927,7 @@ int gcks_group_add(struct gcks *k, const struct gcks_group_conf *conf, int64_t n
 	g->k = k;
 	g->conf = *conf;
 	g->conf.token = NULL;
+	g->sub = conf->parent.ss_family != 0;
 	conf_defaults(&g->conf);
 	g->tok_der = malloc(conf->token_len);
 	g->hash_mask = 63;
@@ -831,6 +976,11 @@ int gcks_group_add(struct gcks *k, const struct gcks_group_conf *conf, int64_t n
 	for (uint32_t i = 0; i < g->nb_data; i++)
 		g->data[i].next_rekey_ms = 0;   /* rekey.c computes it at the first tick */
 	g->next_heartbeat = now_ms;
+	if (g->sub) {
+		rc = parent_join(k, g, now_ms, err);
+		if (rc != 0)
+			goto fail;
+	}
 	g->next = k->groups;
 	k->groups = g;
 	return 0;
@@ -850,6 +1000,7 @@ int gcks_input(struct gcks *k, const uint8_t *buf, size_t len, const struct sock
 
 	if (k == NULL || buf == NULL || from == NULL)
 		return -EINVAL;
+	k->now = now_ms;
 	/* the group first, from the header alone: a datagram for no group of ours is dropped
 	 * before any payload is looked at */
 	if (len < GSAKMP_HDR_FIXED || buf[0] != GSAKMP_GID_OCTETS || buf[1] == 0 ||
@@ -859,6 +1010,13 @@ int gcks_input(struct gcks *k, const uint8_t *buf, size_t len, const struct sock
 	if (g == NULL)
 		return -GSAKMP_E_GROUP_ID;
 	g->ctr[GCKS_C_RX]++;
+	/* a sub-GC/KS hears its parent as a member does: Key Downloads, Rekey Events and the
+	 * like go to the member engine, which checks they are the parent's */
+	uint8_t exch = len > 4u + buf[1] ? buf[4 + buf[1]] : 0;
+
+	if (g->sub && exch != GSAKMP_EXCH_RTJ && exch != GSAKMP_EXCH_KEYDL_ACK &&
+			exch != GSAKMP_EXCH_RTD && exch != GSAKMP_EXCH_DA)
+		return gm_input(k->gm, buf, len, from, fromlen, now_ms);
 	msg = malloc(sizeof(*msg));
 	if (msg == NULL)
 		return -ENOMEM;
@@ -881,6 +1039,7 @@ int64_t gcks_tick(struct gcks *k, int64_t now_ms)
 {
 	int64_t next = INT64_MAX;
 
+	k->now = now_ms;
 	for (struct group *g = k->groups; g != NULL; g = g->next) {
 		if (now_ms - g->cookie_rotated >= GCKS_COOKIE_ROTATE_MS) {
 			gsakmp_cookie_rotate(g->cookie, NULL);
@@ -890,7 +1049,14 @@ int64_t gcks_tick(struct gcks *k, int64_t now_ms)
 			next = g->cookie_rotated + GCKS_COOKIE_ROTATE_MS;
 		gcks_reg_tick(g, now_ms, &next);
 		gcks_rekey_tick(g, now_ms, &next);
+		proxy_tick(k, g, now_ms, &next);
 		txq_tick(g, now_ms, &next);
+	}
+	if (k->gm != NULL) {
+		int64_t n = gm_tick(k->gm, now_ms);
+
+		if (n < next)
+			next = n;
 	}
 	return next;
 }
@@ -1005,8 +1171,14 @@ int gcks_group_info(const struct gcks *k, const char *group, struct gcks_group_i
 		o->data[i].next_rekey_ms = g->data[i].next_rekey_ms;
 		o->data[i].prev_epoch = g->data[i].prev.live ? g->data[i].prev.s.epoch : 0;
 	}
-	for (uint32_t s = 1; s < g->sid_space; s++)
-		o->sids_free += g->sids[s].owner == NULL;
+	if (g->sub)
+		for (uint16_t j = 0; j < g->pool_n; j++)
+			o->sids_free += g->sids[g->pool[j]].owner == NULL;
+	else
+		for (uint32_t s = 1; s < g->sid_space; s++)
+			o->sids_free += g->sids[s].owner == NULL;
+	o->sub = g->sub;
+	o->parent_state = g->sub ? gm_state_name(g->parent_state) : NULL;
 	memcpy(o->ctr, g->ctr, sizeof(o->ctr));
 	return 0;
 }

@@ -65,6 +65,12 @@ struct gcks_group_conf {
 	uint32_t cookie_rate;                /**< or above this many RTJ per second (default 200) */
 	uint32_t join_rate_per_source;       /**< RTJ per second per address (default 20) */
 	uint32_t max_pending;                /**< registrations in progress (default 4096) */
+	/* sub-GC/KS (doc/key-management.md §8): parent.ss_family 0 = this key server creates
+	 * the group's traffic keys itself */
+	struct sockaddr_storage parent;      /**< the parent key server */
+	socklen_t parent_len;
+	uint16_t parent_sids;                /**< sender IDs to ask the parent for: the pool
+					      *   this sub-GC/KS hands its senders (default 16) */
 };
 
 /** What the engine needs from its owner. */
@@ -109,6 +115,10 @@ enum gcks_counter {
 	GCKS_C_FULL,             /**< no leaf left in the tree */
 	GCKS_C_SIDS_EXHAUSTED,   /**< no sender IDs left */
 	GCKS_C_UNEXPECTED,       /**< an exchange the member's state does not expect */
+	GCKS_C_NOT_READY,        /**< sub-GC/KS: a Request to Join before the parent's keys */
+	GCKS_C_PROXY_EVICT,      /**< parent: removals asked for by a sub-GC/KS; sub-GC/KS: such
+				  *   requests sent */
+	GCKS_C_PARENT_EPOCH,     /**< sub-GC/KS: traffic-key epochs received from the parent */
 	GCKS_C_MAX
 };
 
@@ -174,6 +184,8 @@ struct gcks_group_info {
 		uint32_t prev_epoch; /**< retiring epoch, 0 = none */
 	} data[16];
 	uint32_t sids_free;
+	bool sub;                    /**< a sub-GC/KS of this group */
+	const char *parent_state;    /**< sub-GC/KS: its membership of the parent (gm states) */
 	uint64_t ctr[GCKS_C_MAX];
 };
 

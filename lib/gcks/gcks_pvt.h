@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "gcks.h"
+#include "gm.h"
 #include "lkh.h"
 #include "policy.h"
 
@@ -16,6 +17,7 @@
 #define GCKS_COOKIE_ROTATE_MS 30000
 #define GCKS_SRC_SLOTS 256             /* per-source rate table */
 #define GCKS_HISTORY_REASON "batch"
+#define GCKS_PROXY_RESEND_MS 1000
 
 /* One registration exchange in progress; memory only (a member whose Key Download was lost in
  * a crash simply asks again). */
@@ -46,6 +48,8 @@ struct member {
 	uint8_t dep_nonce_r[GSAKMP_NONCE_LEN];
 	uint8_t dep_nonce_c[GSAKMP_NONCE_C_LEN];
 	bool departing;
+	uint32_t proxy_gen;          /* a sub-GC/KS's removal of it is answered by this epoch
+				      * generation (memory only) */
 };
 
 struct tek {
@@ -123,6 +127,14 @@ struct group {
 	uint32_t rtj_second;         /* Requests to Join in the current second */
 	int64_t rtj_window;
 	struct src_rate src[GCKS_SRC_SLOTS];
+	/* sub-GC/KS (doc/key-management.md §8) */
+	bool sub;
+	enum gm_state parent_state;
+	uint16_t pool_n;             /* SIDs the parent gave us to hand out */
+	uint16_t pool[GSTORE_MAX_SIDS];
+	char proxy[GSTORE_SUBJECT_MAX]; /* a removal the parent has not answered yet, or "" */
+	uint32_t proxy_epoch;        /* data SA 0's epoch when it was asked for */
+	int64_t proxy_next;
 	uint64_t ctr[GCKS_C_MAX];
 };
 
@@ -133,6 +145,8 @@ struct gcks {
 	struct group *groups;
 	uint8_t id[GSTORE_SUBJECT_MAX]; /* our ID_DN_STRING */
 	size_t id_len;
+	struct gm *gm;               /* member of parent key servers (sub-GC/KS groups), or NULL */
+	int64_t now;                 /* time of the gcks_input() or gcks_tick() being run */
 };
 
 /* gcks.c */
@@ -162,6 +176,7 @@ int gcks_reg_send_keydl(struct group *g, struct member *m, int64_t now);
 void gcks_reg_tick(struct group *g, int64_t now, int64_t *next);
 
 /* rekey.c */
+int gcks_epoch_install(struct group *g, uint32_t i, struct tek *t, int64_t now);
 void gcks_stage(struct group *g, int64_t now);
 int gcks_new_epoch(struct group *g, uint32_t i, int64_t now);
 int gcks_batch(struct group *g, int64_t now);

@@ -256,6 +256,11 @@ static int rtj(struct gcks *k, struct group *g, const struct gsakmp_msg *msg,
 		g->ctr[GCKS_C_BAD_MSG]++;
 		return -GSAKMP_E_KC;
 	}
+	if (g->sub && !g->data[0].cur.live) {
+		/* a sub-GC/KS without its parent's keys has nothing to give yet */
+		g->ctr[GCKS_C_NOT_READY]++;
+		return -EAGAIN;
+	}
 	ip_len = peer_ip(msg, from, ip);
 	struct gsakmp_cookie_in cin = { .nonce_i = ni->data, .nonce_i_len = ni->len, .ip = ip,
 		.ip_len = ip_len, .gid = g->gidv, .gid_len = g->gidv_len };
@@ -655,6 +660,51 @@ static void send_dr(struct gcks *k, struct group *g, struct member *m,
 		gcks_send(g, buf, len, (const struct sockaddr *)&m->s.addr, m->s.addr_len, 1, now);
 }
 
+/* A sub-GC/KS removed one of its members (RFC 4535 §4.4.7): that member knows the current
+ * traffic keys, so every member needs new ones. The member is refused here too from now on.
+ * No Departure Response: the answer is the new epoch (doc/key-management.md §8). */
+static int proxy_evict(struct group *g, struct member *sub, const struct gsakmp_notify *lg,
+		int64_t now)
+{
+	char subject[GSTORE_SUBJECT_MAX];
+	struct member *m;
+
+	if (sub->s.role != POLICY_ROLE_SUBGCKS || lg->len >= sizeof(subject)) {
+		g->ctr[GCKS_C_UNAUTHORIZED]++;
+		return -EPERM;
+	}
+	memcpy(subject, lg->data, lg->len);
+	subject[lg->len] = '\0';
+	if (memchr(subject, '\0', lg->len) != NULL) {
+		g->ctr[GCKS_C_BAD_MSG]++;
+		return -GSAKMP_E_NOTIFY;
+	}
+	g->ctr[GCKS_C_PROXY_EVICT]++;
+	m = gcks_member_find(g, subject);
+	if (m == NULL) {
+		m = calloc(1, sizeof(*m));
+		if (m == NULL)
+			return -ENOMEM;
+		snprintf(m->s.subject, sizeof(m->s.subject), "%s", subject);
+		m->s.state = GCKS_MS_EVICTED;
+		m->s.joined = now;
+		if (gcks_member_add(g, m) != 0) {
+			free(m);
+			return -ENOMEM;
+		}
+		gcks_store_member(g, m);
+	}
+	/* the sub-GC/KS repeats its request until the new epoch reaches it: one epoch answers
+	 * them all */
+	if (m->proxy_gen != 0 && g->gen + (g->force_epoch ? 1 : 0) >= m->proxy_gen)
+		return 0;
+	m->proxy_gen = g->gen + 1;
+	g->force_epoch = true;
+	g->reason = "sub-gcks-evict";
+	gcks_stage(g, now);
+	return 0;
+}
+
 /* Request to Depart: accepted at once (the member stops using the keys whatever we say);
  * it leaves the tree in the next batch. The Departure Ack only confirms. */
 static int rtd(struct gcks *k, struct group *g, const struct gsakmp_msg *msg,
@@ -684,6 +734,10 @@ static int rtd(struct gcks *k, struct group *g, const struct gsakmp_msg *msg,
 		g->ctr[GCKS_C_EVICTED]++;
 		return -EPERM;
 	}
+	const struct gsakmp_notify *lg = find_notify(msg, GSAKMP_N_LEAVE_GROUP);
+
+	if (lg != NULL && lg->len > 0)
+		return proxy_evict(g, m, lg, now);
 	g->ctr[GCKS_C_DEPART]++;
 	set_addr(m, from, fromlen);
 	if (!m->departing) {

@@ -58,11 +58,37 @@ static int new_spi(struct group *g, uint32_t *spi)
 	return -EAGAIN;
 }
 
-/* Next epoch of data SA i; the current one retires DTD from now. Inside the caller's
- * transaction. */
-int gcks_new_epoch(struct group *g, uint32_t i, int64_t now)
+/* Make t the current epoch of data SA i; the current one retires DTD from now, the one before
+ * it goes. Inside the caller's transaction; t is wiped. */
+int gcks_epoch_install(struct group *g, uint32_t i, struct tek *t, int64_t now)
 {
 	struct gstore *st = g->k->conf.store;
+	struct data_sa *d = &g->data[i];
+	int rc;
+
+	rc = gstore_tek_put(st, g->name, &t->s);
+	if (rc == 0 && d->prev.live)
+		rc = gstore_tek_del(st, g->name, i, d->prev.s.epoch);
+	if (rc == 0 && d->cur.live) {
+		d->cur.s.retire_at = now + d->p.deactivation_delay_ms;
+		rc = gstore_tek_put(st, g->name, &d->cur.s);
+	}
+	if (rc != 0) {
+		OPENSSL_cleanse(t, sizeof(*t));
+		return rc;
+	}
+	OPENSSL_cleanse(&d->prev, sizeof(d->prev));
+	d->prev = d->cur;
+	d->cur = *t;
+	d->next_rekey_ms = 0;
+	OPENSSL_cleanse(t, sizeof(*t));
+	return 0;
+}
+
+/* A fresh epoch of data SA i, made here (a top-level GC/KS: only it creates traffic keys,
+ * RFC 4535 §4.1.4). */
+int gcks_new_epoch(struct group *g, uint32_t i, int64_t now)
+{
 	struct data_sa *d = &g->data[i];
 	struct tek t;
 	int rc;
@@ -81,24 +107,11 @@ int gcks_new_epoch(struct group *g, uint32_t i, int64_t now)
 	rc = gsakmp_random(t.s.key, t.s.key_len);
 	if (rc == 0)
 		rc = new_spi(g, &t.s.spi);
-	if (rc == 0)
-		rc = gstore_tek_put(st, g->name, &t.s);
-	if (rc == 0 && d->prev.live)
-		rc = gstore_tek_del(st, g->name, i, d->prev.s.epoch);
-	if (rc == 0 && d->cur.live) {
-		d->cur.s.retire_at = now + d->p.deactivation_delay_ms;
-		rc = gstore_tek_put(st, g->name, &d->cur.s);
-	}
 	if (rc != 0) {
 		OPENSSL_cleanse(&t, sizeof(t));
 		return rc;
 	}
-	OPENSSL_cleanse(&d->prev, sizeof(d->prev));
-	d->prev = d->cur;
-	d->cur = t;
-	d->next_rekey_ms = 0;
-	OPENSSL_cleanse(&t, sizeof(t));
-	return 0;
+	return gcks_epoch_install(g, i, &t, now);
 }
 
 /* ------------------------------------------------------------------ messages */
@@ -361,6 +374,8 @@ static int reserve_seq(struct group *g, uint32_t n)
 
 static bool roll_epoch(const struct group *g)
 {
+	if (g->sub)
+		return false;   /* the parent makes the traffic keys (doc/key-management.md §8) */
 	if (g->force_epoch || g->leaves > 0 || g->evictions > 0)
 		return true;
 	return g->rk.events > 0 && g->changes + g->joins >= g->rk.events;
@@ -419,6 +434,14 @@ int gcks_batch(struct group *g, int64_t now)
 			nx = m->hnext;
 			if (!m->staged)
 				continue;
+			if (g->sub && (m->s.state == GCKS_MS_LEAVING ||
+					m->s.state == GCKS_MS_EVICTED) && g->proxy[0] == '\0') {
+				/* the member knows the parent's current keys: ask the parent for
+				 * new ones (RFC 4535 §4.4.7); until they come, resent from tick */
+				snprintf(g->proxy, sizeof(g->proxy), "%s", m->s.subject);
+				g->proxy_epoch = g->data[0].cur.s.epoch;
+				g->proxy_next = now;
+			}
 			if (m->s.state == GCKS_MS_LEAVING) {
 				gcks_sid_release(g, m);
 				rc = gstore_member_del(st, g->name, m->s.subject);
@@ -584,6 +607,8 @@ void gcks_rekey_tick(struct group *g, int64_t now, int64_t *next)
 		}
 		if (d->prev.live && d->prev.s.retire_at < *next)
 			*next = d->prev.s.retire_at;
+		if (g->sub || !d->cur.live)
+			continue;       /* a sub-GC/KS follows its parent's epochs */
 		if (d->next_rekey_ms == 0)
 			d->next_rekey_ms = rekey_due(g, d);
 		if (d->next_rekey_ms <= now)

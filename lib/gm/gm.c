@@ -372,6 +372,18 @@ int gm_depart(struct gm *gm, const char *group, int64_t now_ms)
 	return gm_pvt_depart(gm, g, now_ms);
 }
 
+int gm_proxy_depart(struct gm *gm, const char *group, const char *subject, int64_t now_ms)
+{
+	struct gm_group *g;
+
+	if (gm == NULL || group == NULL || subject == NULL)
+		return -EINVAL;
+	g = find_name(gm, group);
+	if (g == NULL)
+		return -ENOENT;
+	return gm_pvt_proxy_depart(gm, g, subject, now_ms);
+}
+
 /* ------------------------------------------------------------------ input */
 
 /* The exchanges a group's state lets in (RFC 4535 §5; doc/gsakmp-profile.md §4). */

@@ -208,6 +208,16 @@ int64_t gm_tick(struct gm *gm, int64_t now_ms);
  */
 int gm_depart(struct gm *gm, const char *group, int64_t now_ms);
 
+/**
+ * A sub-GC/KS asks its key server to remove a member it serves (RFC 4535 §4.4.7, the proxied
+ * Request to Depart; doc/key-management.md §8): a signed Request to Depart whose Leave Group
+ * notification carries the member's certificate subject. Our own membership is unchanged; the
+ * key server answers with a new epoch in a Rekey Event. Sent once: the caller repeats it until
+ * that epoch arrives.
+ * @return 0; -ENOENT (no such group); -ENOTCONN (not a member); -EINVAL.
+ */
+int gm_proxy_depart(struct gm *gm, const char *group, const char *subject, int64_t now_ms);
+
 /** One held epoch, as gm_group_info() shows it (no key material). */
 struct gm_epoch_info {
 	uint32_t index;          /**< data SA index in the policy token */

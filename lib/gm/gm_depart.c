@@ -101,6 +101,35 @@ int gm_pvt_depart(struct gm *gm, struct gm_group *g, int64_t now_ms)
 	return 0;
 }
 
+/* A sub-GC/KS's request that its key server remove a member it serves (RFC 4535 §4.4.7;
+ * doc/key-management.md §8): a Request to Depart whose Leave Group notification carries the
+ * member's identity. Nothing of ours changes: the answer is a new epoch in a Rekey Event. */
+int gm_pvt_proxy_depart(struct gm *gm, struct gm_group *g, const char *subject,
+		int64_t now_ms)
+{
+	uint8_t nonce[GSAKMP_NONCE_LEN];
+	struct gsakmp_enc *e;
+	size_t len, sl = strlen(subject);
+	int rc;
+
+	if (g->state != GM_ST_MEMBER || g->ks_cert == NULL)
+		return -ENOTCONN;
+	if (sl == 0 || sl > GSAKMP_GID_MAX)
+		return -EINVAL;
+	rc = gsakmp_random(nonce, sizeof(nonce));
+	if (rc == 0)
+		rc = gm_pvt_enc_start(g, GSAKMP_EXCH_RTD, gm->out, sizeof(gm->out), &e);
+	if (rc != 0)
+		return rc;
+	gsakmp_enc_payload_id(e, GSAKMP_IDC_RECEIVER, GSAKMP_ID_DN_STRING, g->ks_dn, g->ks_dn_len);
+	gsakmp_enc_payload_nonce(e, GSAKMP_NONCE_I, nonce, sizeof(nonce));
+	gsakmp_enc_payload_notify(e, GSAKMP_N_LEAVE_GROUP, (const uint8_t *)subject, sl);
+	rc = gm_pvt_enc_sign(gm, e, now_ms, &len);
+	if (rc == 0)
+		gm_pvt_send(gm, g, gm->out, len);
+	return rc;
+}
+
 /*
  * Departure Response: from our key server, naming us, [Nonce_C of our Nonce_I]; Departure
  * Accepted gets a Departure Ack, Request to Depart Error none; the member leaves either way.

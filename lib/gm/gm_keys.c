@@ -69,8 +69,11 @@ int gm_pvt_sa_check(const struct gm *gm, const struct policy_token *tok, bool ke
 	if (keydl) {
 		dir = HAS(sa, GSAKMP_ATTR_FLAGS) ?
 			sa->flags & (GSAKMP_SAF_SEND | GSAKMP_SAF_RECEIVE) : GSAKMP_SAF_RECEIVE;
+		/* a sub-GC/KS's SIDs are the pool it hands its own senders (RFC 4535 §4.1.4:
+		 * every GC/KS authority but creating the traffic keys) */
 		if ((dir & GSAKMP_SAF_SEND) && d.direction != POLICY_DIR_SYMMETRIC &&
-				policy_authorize(tok, POLICY_ROLE_SENDER, gm->cert) != 0)
+				policy_authorize(tok, POLICY_ROLE_SENDER, gm->cert) != 0 &&
+				policy_authorize(tok, POLICY_ROLE_SUBGCKS, gm->cert) != 0)
 			return -GM_R_SA_MISMATCH;
 	} else {
 		sa->present &= ~(1u << GSAKMP_ATTR_SIDS);

@@ -208,6 +208,8 @@ void gm_pvt_event(struct gm *gm, struct gm_group *g, enum gm_ev ev);
 void gm_pvt_set_state(struct gm *gm, struct gm_group *g, enum gm_state st);
 int64_t gm_pvt_jitter(struct gm *gm);
 void gm_pvt_send(struct gm *gm, struct gm_group *g, const uint8_t *msg, size_t len);
+int gm_pvt_proxy_depart(struct gm *gm, struct gm_group *g, const char *subject,
+		int64_t now_ms);
 int gm_pvt_keep(uint8_t **dst, size_t *dst_len, const uint8_t *src, size_t len);
 int gm_pvt_sha256(const uint8_t *buf, size_t len, uint8_t out[32]);
 /* Wipe every key of every group (gm_free() does it before freeing; tests look). */

@@ -74,6 +74,44 @@ wait "$pid"
 check "SIGTERM: clean exit" test $? -eq 0
 check "control socket removed at exit" test ! -e "$D/gcks.sock"
 
+# a sub-GC/KS (doc/key-management.md §8): registers with the running key server as a member
+# the token's sub_gcks rules admit, and takes its traffic keys
+check "msec-gcks restarts for the sub-GC/KS phase" start
+sport=$((port + 1))
+cat >"$D/sub.json" <<EOF
+{
+	"identity": { "key": "pki/subgcks-1.key", "cert": "pki/subgcks-1.crt" },
+	"trust": { "members_ca": "pki/ca.crt", "group_owner_ca": "pki/ca.crt" },
+	"listen": { "address": "127.0.0.1", "port": $sport },
+	"state": "sub.db",
+	"control_socket": "sub.sock",
+	"groups": [ { "token": "tok.der", "parent": { "address": "127.0.0.1", "port": $port, "sids": 8 },
+		"rekey": { "transport": "unicast", "resend_interval_ms": 100 } } ]
+}
+EOF
+"$GCKS" -c "$D/sub.json" >>"$D/sub.log" 2>&1 &
+spid=$!
+on_exit 'kill -9 $spid 2>/dev/null'
+sub_ok() {
+	"$MSECCTL" -s "$D/sub.sock" -j gcks group iptv-sports >"$D/s.json" 2>/dev/null &&
+		ctl -j gcks group iptv-sports >"$D/p.json" && "$PY" -c "
+import json; s=json.load(open('$D/s.json'))['group']; p=json.load(open('$D/p.json'))['group']
+assert s['parent']['state']=='member' and s['sids_free']==8, s
+assert s['data_sas'][0]['epoch']==p['data_sas'][0]['epoch'] and s['data_sas'][0]['spi']==p['data_sas'][0]['spi'], (s, p)"
+}
+ok_sub=no
+for _ in $(seq 50); do sub_ok && { ok_sub=yes; break; }; sleep 0.1; done
+check "a sub-GC/KS registers with it and serves the parent's epoch and SPI with a pool of 8 SIDs" \
+	test $ok_sub = yes
+ctl -j gcks members iptv-sports >"$D/pm.json"
+check "the parent lists the sub-GC/KS as a member in the sub-gcks role" "$PY" -c "
+import json; m=json.load(open('$D/pm.json'))['members']
+assert [x['role'] for x in m]==['sub-gcks'] and len(m[0]['sids'])==8, m"
+kill -TERM "$spid"
+wait "$spid"
+kill -TERM "$pid"
+wait "$pid"
+
 # refusals: "what" "expected stderr text" config-edit
 refused() {
 	local what=$1 want=$2 edit=$3
@@ -93,6 +131,8 @@ refused "bad transport" '$.groups[0].rekey.transport: expected "multicast", "uni
 	'd["groups"][0]["rekey"]["transport"]="broadcast"'
 refused "rekey address not multicast" '$.groups[0].rekey.address: expected a multicast address' \
 	'd["groups"][0]["rekey"]["address"]="10.1.1.1"'
+refused "parent address missing" '$.groups[0].parent.address: missing' \
+	'd["groups"][0]["parent"]={"sids": 4}'
 refused "max_members out of range" '$.groups[0].max_members: expected an integer 1..16777216' \
 	'd["groups"][0]["max_members"]=0'
 refused "missing token file" 'nope.der: cannot read' 'd["groups"][0]["token"]="nope.der"'

@@ -56,7 +56,11 @@ static struct {
 	size_t token_len;
 	struct gcks *k;
 	struct gstore *st;
-	struct sockaddr_in ks_addr, mcast;
+	struct sockaddr_in ks_addr, mcast, sub_addr;
+	struct gcks *k2;                    /* a sub-GC/KS (test_sub_gcks) */
+	struct gstore *st2;
+	struct test_ident sub;
+	bool via_sub[NB_GM + 1];            /* which members register with the sub-GC/KS */
 	struct member_sim m[NB_GM + 1];     /* the last one is gw-lab-1 (excluded) */
 	struct datagram q[MAX_Q];
 	int qh, qt;
@@ -77,6 +81,7 @@ static const char policy_json[] =
 	" \"registration\": {\"transport\": \"udp\", \"timeout_seconds\": 5,"
 	"  \"deregistration\": true,"
 	"  \"gcks\": {\"allow\": [{\"subject\": \"CN=gcks-*,O=msecgw test\"}]},"
+	"  \"sub_gcks\": {\"allow\": [{\"subject\": \"CN=subgcks-*,O=msecgw test\"}]},"
 	"  \"senders\": {\"allow\": [{\"subject\": \"CN=gw-0,O=msecgw test\"}]},"
 	"  \"members\": {\"allow\": [{\"subject\": \"CN=gw-*,O=msecgw test\"}],"
 	"              \"exclude\": [{\"subject\": \"CN=gw-lab-*,O=msecgw test\"}]}},"
@@ -143,9 +148,18 @@ static void pump(void)
 			S.sender = &S.ks_addr;
 			gcks_input(S.k, d.buf, d.len, (const struct sockaddr *)&d.from,
 					sizeof(d.from), S.now);
+		} else if (S.k2 != NULL && same(&d.to, &S.sub_addr)) {
+			S.sender = &S.sub_addr;
+			gcks_input(S.k2, d.buf, d.len, (const struct sockaddr *)&d.from,
+					sizeof(d.from), S.now);
 		} else if (same(&d.to, &S.mcast)) {
 			for (int i = 0; i <= NB_GM; i++)
 				deliver_gm(i, &d);
+			if (S.k2 != NULL) {
+				S.sender = &S.sub_addr;
+				gcks_input(S.k2, d.buf, d.len, (const struct sockaddr *)&d.from,
+						sizeof(d.from), S.now);
+			}
 		} else {
 			for (int i = 0; i <= NB_GM; i++)
 				if (same(&d.to, &S.m[i].addr))
@@ -164,6 +178,10 @@ static void run(int64_t ms)
 		pump();
 		S.sender = &S.ks_addr;
 		gcks_tick(S.k, S.now);
+		if (S.k2 != NULL) {
+			S.sender = &S.sub_addr;
+			gcks_tick(S.k2, S.now);
+		}
 		for (int i = 0; i <= NB_GM; i++) {
 			if (S.m[i].gm == NULL)
 				continue;
@@ -241,7 +259,7 @@ static void gm_start(int i, const struct test_ident *id)
 	struct gm_group_conf gc = { .name = "grp", .sids = i == 0 ? 2 : 0 };
 
 	memcpy(gc.gid, (const uint8_t[]){ 0xa1, 0xb2, 0xc3, 0xd4, 0xe5, 0xf6, 0x07, 0x18 }, 8);
-	memcpy(&gc.server, &S.ks_addr, sizeof(S.ks_addr));
+	memcpy(&gc.server, S.via_sub[i] ? &S.sub_addr : &S.ks_addr, sizeof(S.ks_addr));
 	gc.server_len = sizeof(S.ks_addr);
 	ck_assert_int_eq(gm_new(&c, &gm_ops, &S.m[i], &S.m[i].gm), 0);
 	ck_assert_int_eq(gm_group_add(S.m[i].gm, &gc), 0);
@@ -324,6 +342,8 @@ static void setup(void)
 	policy_token_free(tok);
 	mk_sin(&S.ks_addr, "10.0.0.1", 3761);
 	mk_sin(&S.mcast, "239.1.1.1", 3761);
+	mk_sin(&S.sub_addr, "10.0.0.9", 3761);
+	make(&S.sub, &S.ca, "subgcks-1", NULL, false);
 	for (int i = 0; i <= NB_GM; i++) {
 		snprintf(cn, sizeof(cn), "10.0.1.%d", i + 1);
 		mk_sin(&S.m[i].addr, cn, 3761);
@@ -339,6 +359,8 @@ static void teardown(void)
 {
 	for (int i = 0; i <= NB_GM; i++)
 		gm_free(S.m[i].gm);
+	gcks_free(S.k2);
+	gstore_close(S.st2);
 	if (S.k != NULL)
 		ks_stop();
 	while (S.qh != S.qt)
@@ -351,6 +373,7 @@ static void teardown(void)
 	free_ident(&S.lab);
 	free_ident(&S.rogue_ca);
 	free_ident(&S.rogue);
+	free_ident(&S.sub);
 	X509_STORE_free(S.go_store);
 	gsakmp_trust_free(S.trust);
 	free(S.token);
@@ -633,6 +656,93 @@ START_TEST(test_sids_after_restart)
 }
 END_TEST
 
+/* A sub-GC/KS (RFC 4535 §4.4.7; doc/key-management.md §8): it registers with the parent as
+ * a member authorized by the token's sub_gcks rules, then serves its own members with its own
+ * tree and the parent's traffic keys. A parent rekey reaches the sub's members; an eviction at
+ * the sub makes the parent start a new epoch that the evicted member does not get; an eviction
+ * at the parent reaches the sub's members too. */
+static void sub_start(void)
+{
+	struct gcks_conf c = { .key = S.sub.gk, .trust = S.trust, .go_trust = S.go_store };
+	struct gcks_ops ops = { .send = net_send };
+	struct gcks_group_conf gc = { .token = S.token, .token_len = S.token_len,
+		.max_members = 64, .batch_ms = 100, .resend_interval_ms = 200,
+		.rekey_transport = GCKS_RT_UNICAST, .parent_sids = 8 };
+	char err[GCKS_ERR_MAX];
+
+	memcpy(&gc.parent, &S.ks_addr, sizeof(S.ks_addr));
+	gc.parent_len = sizeof(S.ks_addr);
+	ck_assert_int_eq(gstore_open(":memory:", &S.st2, err, sizeof(err)), 0);
+	c.store = S.st2;
+	ck_assert_int_eq(gcks_new(&c, &ops, NULL, &S.k2), 0);
+	S.sender = &S.sub_addr;
+	ck_assert_msg(gcks_group_add(S.k2, &gc, S.now, err) == 0, "%s", err);
+}
+
+static uint32_t epoch_of(struct gcks *k)
+{
+	struct gcks_group_info gi;
+
+	ck_assert_int_eq(gcks_group_info(k, "grp", &gi), 0);
+	return gi.data[0].epoch;
+}
+
+START_TEST(test_sub_gcks)
+{
+	struct gcks_group_info pi, si;
+	struct gcks_member_info mi[4];
+	int nb = 0;
+	uint32_t e;
+
+	ks_start(":memory:");
+	sub_start();
+	run(2000);
+	ck_assert_int_eq(gcks_group_info(S.k2, "grp", &si), 0);
+	ck_assert(si.sub);
+	ck_assert_str_eq(si.parent_state, "member");
+	ck_assert_uint_eq(si.data[0].epoch, epoch_of(S.k));
+	ck_assert_uint_eq(si.sids_free, 8);
+	/* the parent sees it as a sub-GC/KS holding a pool of 8 SIDs */
+	gcks_members(S.k, "grp", collect_member, &(struct mcol){ mi, &nb });
+	ck_assert_int_eq(nb, 1);
+	ck_assert_uint_eq(mi[0].role, POLICY_ROLE_SUBGCKS);
+	ck_assert_uint_eq(mi[0].nb_sids, 8);
+	/* gw-0 (a sender) registers with the parent, gw-1 and gw-2 with the sub */
+	S.via_sub[1] = S.via_sub[2] = true;
+	join_all(3);
+	e = epoch_of(S.k);
+	for (int i = 0; i < 3; i++) {
+		ck_assert_uint_eq(newest(i)->epoch, e);
+		ck_assert_mem_eq(newest(i)->key, newest(0)->key, newest(0)->key_len);
+	}
+	ck_assert_int_eq(gcks_group_info(S.k2, "grp", &si), 0);
+	ck_assert_uint_eq(si.members, 2);
+	/* a rekey at the parent reaches the sub's members */
+	ck_assert_int_eq(gcks_rekey(S.k, "grp", S.now), 0);
+	run(1500);
+	for (int i = 0; i < 3; i++)
+		ck_assert_uint_eq(newest(i)->epoch, e + 1);
+	ck_assert_mem_eq(newest(2)->key, newest(0)->key, newest(0)->key_len);
+	/* an eviction at the sub: the parent starts a new epoch; gw-2 does not get it */
+	ck_assert_int_eq(gcks_evict(S.k2, "grp", "CN=gw-2,O=msecgw test", S.now), 0);
+	run(3000);
+	ck_assert_uint_eq(epoch_of(S.k), e + 2);
+	ck_assert_uint_eq(newest(0)->epoch, e + 2);
+	ck_assert_uint_eq(newest(1)->epoch, e + 2);
+	ck_assert_mem_eq(newest(1)->key, newest(0)->key, newest(0)->key_len);
+	ck_assert_uint_eq(newest(2)->epoch, e + 1);
+	ck_assert_int_eq(gcks_group_info(S.k, "grp", &pi), 0);
+	ck_assert_uint_eq(pi.ctr[GCKS_C_PROXY_EVICT], 1);   /* repeats answered by one epoch */
+	/* an eviction at the parent reaches the sub's remaining member */
+	ck_assert_int_eq(gcks_evict(S.k, "grp", "CN=gw-0,O=msecgw test", S.now), 0);
+	run(1500);
+	ck_assert_uint_eq(epoch_of(S.k), e + 3);
+	ck_assert_uint_eq(newest(1)->epoch, e + 3);
+	ck_assert_uint_eq(newest(0)->epoch, e + 2);
+	ck_assert_uint_eq(newest(2)->epoch, e + 1);
+}
+END_TEST
+
 /* The first queued datagram addressed to the key server, taken off the queue. */
 static struct datagram take_to_ks(void)
 {
@@ -747,6 +857,7 @@ Suite *gcks_suite(void)
 	tcase_add_test(tc, test_lack_of_ack);
 	tcase_add_test(tc, test_destroy);
 	tcase_add_test(tc, test_sids_after_restart);
+	tcase_add_test(tc, test_sub_gcks);
 	suite_add_tcase(s, tc);
 	return s;
 }
