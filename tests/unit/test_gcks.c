@@ -412,6 +412,19 @@ static int collect_member(void *arg, const struct gcks_member_info *m)
 	return 0;
 }
 
+/* Remove a test's state directory: the database and its WAL companions. */
+static void rm_state(const char *dir)
+{
+	static const char *const files[] = { "state.db", "state.db-wal", "state.db-shm" };
+	char path[128];
+
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, files[i]);
+		unlink(path);
+	}
+	rmdir(dir);
+}
+
 /* ------------------------------------------------------------------ tests */
 
 START_TEST(test_register)
@@ -564,12 +577,7 @@ START_TEST(test_restart)
 	ck_assert_uint_eq(after.ctr[GCKS_C_DEPART], 1);
 	ck_assert_uint_eq(after.ctr[GCKS_C_BAD_SIG], 0);
 	ks_stop();
-	unlink(db);
-	snprintf(db, sizeof(db), "%s/state.db-wal", dir);
-	unlink(db);
-	snprintf(db, sizeof(db), "%s/state.db-shm", dir);
-	unlink(db);
-	rmdir(dir);
+	rm_state(dir);
 }
 END_TEST
 
@@ -646,13 +654,7 @@ START_TEST(test_sids_after_restart)
 	ck_assert_uint_eq(mi[0].sids[0], 1);
 	ck_assert_uint_eq(mi[0].sids[1], 2);
 	ks_stop();
-	for (const char *suffix = ""; ; suffix = suffix[0] == '\0' ? "-wal" : "-shm") {
-		snprintf(db, sizeof(db), "%s/state.db%s", dir, suffix);
-		unlink(db);
-		if (strcmp(suffix, "-shm") == 0)
-			break;
-	}
-	rmdir(dir);
+	rm_state(dir);
 }
 END_TEST
 
