@@ -745,6 +745,45 @@ START_TEST(test_sub_gcks)
 }
 END_TEST
 
+static int first_reason(void *arg, const struct gstore_rekey *r)
+{
+	snprintf(arg, 32, "%s", r->reason);
+	return 1;
+}
+
+/* Scheduled rekeys (doc/key-management.md §4.1): the token's period (3600 s) comes before its
+ * lifetime's margin (7200 s - 720 s), so a new epoch starts an hour in, and members hear
+ * heartbeats (a quarter of max_silence, 150 s) in between without re-registering. */
+START_TEST(test_scheduled_rekey)
+{
+	struct gcks_group_info gi;
+	char reason[32] = "";
+	int64_t t0;
+
+	ks_start(":memory:");
+	join_all(2);
+	t0 = S.now;
+	while (S.now < t0 + 3590 * 1000LL) {
+		S.now += 10000;
+		run(50);
+	}
+	ck_assert_int_eq(gcks_group_info(S.k, "grp", &gi), 0);
+	ck_assert_uint_eq(gi.data[0].epoch, 1);
+	ck_assert_uint_eq(gi.ctr[GCKS_C_RTJ], 2);        /* no re-registration */
+	while (S.now < t0 + 3620 * 1000LL) {
+		S.now += 10000;
+		run(50);
+	}
+	ck_assert_int_eq(gcks_group_info(S.k, "grp", &gi), 0);
+	ck_assert_uint_eq(gi.data[0].epoch, 2);
+	ck_assert_uint_eq(newest(0)->epoch, 2);
+	ck_assert_uint_eq(newest(1)->epoch, 2);
+	gstore_rekeys(S.st, "grp", 1, first_reason, reason);
+	ck_assert_str_eq(reason, "scheduled");
+	ck_assert_uint_eq(gi.ctr[GCKS_C_RTJ], 2);
+}
+END_TEST
+
 /* The first queued datagram addressed to the key server, taken off the queue. */
 static struct datagram take_to_ks(void)
 {
@@ -860,6 +899,7 @@ Suite *gcks_suite(void)
 	tcase_add_test(tc, test_destroy);
 	tcase_add_test(tc, test_sids_after_restart);
 	tcase_add_test(tc, test_sub_gcks);
+	tcase_add_test(tc, test_scheduled_rekey);
 	suite_add_tcase(s, tc);
 	return s;
 }
