@@ -102,7 +102,8 @@ enum gcks_counter {
 	GCKS_C_LOA_EVICT,        /**< members removed for a missing Ack */
 	GCKS_C_EVICT,            /**< operator evictions */
 	GCKS_C_REKEY,            /**< rekeys (batches, scheduled, manual) */
-	GCKS_C_REKEY_MSG,        /**< Rekey Event messages built */
+	GCKS_C_REKEY_MSG,        /**< Rekey Event messages sent (heartbeats included; each
+				  *   message once, whatever its copies) */
 	GCKS_C_TX,               /**< datagrams sent, copies included */
 	GCKS_C_TX_FAIL,          /**< send failures */
 	/* refusals: each valid-looking input that changed nothing */

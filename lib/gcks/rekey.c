@@ -226,7 +226,6 @@ static struct out_msg *build_msg(struct group *g, uint32_t seq, const struct lkh
 		free(o);
 		return NULL;
 	}
-	g->ctr[GCKS_C_REKEY_MSG]++;
 	return o;
 }
 
@@ -481,6 +480,7 @@ int gcks_batch(struct group *g, int64_t now)
 	/* durable: now the messages may leave */
 	g->seq += nmsg;
 	g->ctr[GCKS_C_REKEY]++;
+	g->ctr[GCKS_C_REKEY_MSG] += nmsg;
 	send_msgs(g, msgs, now);
 	for (uint32_t b = 0; b <= g->hash_mask; b++) {
 		struct member *m = g->hash[b], *nx;
@@ -535,6 +535,7 @@ int gcks_heartbeat(struct group *g, int64_t now)
 		o = build_msg(g, g->seq + 1, NULL, NULL, 0, &root, now, &rc);
 		if (o != NULL) {
 			g->seq++;
+			g->ctr[GCKS_C_REKEY_MSG]++;
 			send_msgs(g, o, now);
 			free_msgs(o);
 		}

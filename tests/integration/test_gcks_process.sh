@@ -20,6 +20,12 @@ fi
 "$TOOLS/msec-pki" "$D/pki" >/dev/null 2>&1 || { not_ok "demo PKI"; exit 1; }
 check "token built from the demo policy" "$TOKEN" build -p "$MSEC_ROOT/config/policy/demo-policy.json" \
 	-k "$D/pki/go.key" -c "$D/pki/go.crt" -o "$D/tok.der"
+# a second group, served by the same key server
+"$PY" -c "import json,sys; d=json.load(open(sys.argv[1])); d['group']={'name': 'iptv-news',
+  'id': '5f2c8a0e91d34b78'}; d['data'][0]['group_address']='232.1.1.2'
+json.dump(d, open(sys.argv[2], 'w'))" "$MSEC_ROOT/config/policy/demo-policy.json" "$D/news.json"
+check "token of a second group" "$TOKEN" build -p "$D/news.json" -k "$D/pki/go.key" \
+	-c "$D/pki/go.crt" -o "$D/news.der"
 
 port=$((20000 + RANDOM % 20000))
 write_conf() {   # write_conf FILE KEY-NAME
@@ -31,7 +37,8 @@ write_conf() {   # write_conf FILE KEY-NAME
 	"state": "state.db",
 	"control_socket": "gcks.sock",
 	"groups": [ { "token": "tok.der", "max_members": 1024,
-		"rekey": { "transport": "both", "address": "239.192.0.1", "resend_interval_ms": 100 } } ]
+		"rekey": { "transport": "both", "address": "239.192.0.1", "resend_interval_ms": 100 } },
+		{ "token": "news.der", "rekey": { "transport": "unicast", "resend_interval_ms": 100 } } ]
 }
 EOF
 }
@@ -50,6 +57,11 @@ start() {
 on_exit 'kill -9 $pid 2>/dev/null'
 
 check "msec-gcks starts and answers" start
+ctl -j gcks groups >"$D/groups.json"
+check "it serves both groups of its configuration, each with its own keys" "$PY" -c "
+import json; g={x['name']: x for x in json.load(open('$D/groups.json'))['groups']}
+assert sorted(g)==['iptv-news', 'iptv-sports'], g
+assert g['iptv-news']['data_sas'][0]['spi']!=g['iptv-sports']['data_sas'][0]['spi'], g"
 ctl -j gcks group iptv-sports >"$D/g1.json"
 check "the group comes from the token (name, GroupID, degree 4, epoch 1)" "$PY" -c "
 import json,sys; g=json.load(open('$D/g1.json'))['group']

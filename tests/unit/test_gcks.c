@@ -464,10 +464,18 @@ START_TEST(test_evict)
 	join_all(NB_GM);
 	epoch = newest(0)->epoch;
 	snprintf(subject, sizeof(subject), "CN=gw-2,O=msecgw test");
+	struct gcks_group_info before;
+
+	ck_assert_int_eq(gcks_group_info(S.k, "grp", &before), 0);
 	ck_assert_int_eq(gcks_evict(S.k, "grp", subject, S.now), 0);
 	run(1000);
 	ck_assert_int_eq(gcks_group_info(S.k, "grp", &gi), 0);
 	ck_assert_uint_eq(gi.members, NB_GM - 1);
+	/* each Rekey Event went out three times (the token's reliability: resend 2) to the
+	 * multicast address, and nothing else was sent */
+	ck_assert_uint_gt(gi.ctr[GCKS_C_REKEY_MSG], before.ctr[GCKS_C_REKEY_MSG]);
+	ck_assert_uint_eq(gi.ctr[GCKS_C_TX] - before.ctr[GCKS_C_TX],
+			3 * (gi.ctr[GCKS_C_REKEY_MSG] - before.ctr[GCKS_C_REKEY_MSG]));
 	ck_assert_uint_eq(gi.data[0].epoch, epoch + 1);
 	/* the others follow to the new epoch with the same key; gw-2 cannot */
 	for (int i = 0; i < NB_GM; i++) {
