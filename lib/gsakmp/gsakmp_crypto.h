@@ -88,7 +88,8 @@ int gsakmp_sign(uint8_t *buf, size_t len, const struct gsakmp_key *key);
  *
  * The signer's certificate is `cert` when given (obtained out of band), otherwise the
  * Certificate payload whose Signer ID matches; other X.509 Certificate payloads are untrusted
- * intermediates. The certificate must chain to an anchor of `trust` at time `now`, match the
+ * intermediates. A given `cert` that chains to an anchor on its own is verified without
+ * decoding the message's certificates. The certificate must chain to an anchor of `trust` at time `now`, match the
  * Signer ID and the signature type, and the signature must verify over the signed span.
  *
  * @param max_skew when non-zero, the Signature Timestamp must be within this many seconds of
