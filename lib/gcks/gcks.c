@@ -340,26 +340,6 @@ int gcks_msg_sign_finish(struct gcks *k, struct gsakmp_enc *e, int64_t now_ms, s
 	return gsakmp_enc_finish(e, len);
 }
 
-/* policy_suite and gsakmp_suite share their values (doc/gsakmp-profile.md §9) */
-uint16_t gcks_suite_key_type(uint16_t suite)
-{
-	switch (suite) {
-	case GSAKMP_SUITE_AES_GCM_128:
-		return GSAKMP_KEY_AES_GCM_128;
-	case GSAKMP_SUITE_AES_GCM_256:
-		return GSAKMP_KEY_AES_GCM_256;
-	case GSAKMP_SUITE_AES_GMAC_128:
-		return GSAKMP_KEY_AES_GMAC_128;
-	case GSAKMP_SUITE_AES_CBC_128_HMAC_SHA256:
-		return GSAKMP_KEY_AES_CBC_128_HMAC_SHA256;
-	case GSAKMP_SUITE_NULL_HMAC_SHA256:
-		return GSAKMP_KEY_NULL_HMAC_SHA256;
-	case GSAKMP_SUITE_AES_CTR_128_HMAC_SHA256:
-		return GSAKMP_KEY_AES_CTR_128_HMAC_SHA256;
-	}
-	return 0;
-}
-
 void gcks_datum_tek(const struct group *g, const struct tek *t, struct gsakmp_key_datum *d)
 {
 	(void)g;
@@ -458,11 +438,8 @@ static void group_free(struct group *g)
 {
 	if (g == NULL)
 		return;
-	for (uint32_t b = 0; g->hash != NULL && b <= g->hash_mask; b++) {
-		struct member *m = g->hash[b], *nx;
-
-		for (; m != NULL; m = nx) {
-			nx = m->hnext;
+	if (g->hash != NULL) {
+		GCKS_FOREACH_MEMBER(g, m) {
 			gcks_reg_free(m->reg);
 			X509_free(m->cert);
 			OPENSSL_cleanse(m, sizeof(*m));
@@ -570,7 +547,8 @@ static int group_from_token(struct gcks *k, struct group *g, int64_t now_ms, cha
 	}
 	for (uint32_t i = 0; i < g->nb_data; i++) {
 		if (policy_token_data(g->tok, i, &g->data[i].p) != 0 ||
-				gcks_suite_key_type((uint16_t)g->data[i].p.suite) == 0) {
+				/* policy_suite and gsakmp_suite share their values */
+				gsakmp_suite_key_type((uint16_t)g->data[i].p.suite) == 0) {
 			snprintf(err, GCKS_ERR_MAX, "token: data[%u]: unsupported data SA", i);
 			return -EINVAL;
 		}
@@ -1199,22 +1177,20 @@ int gcks_members(const struct gcks *k, const char *group,
 
 	if (g == NULL)
 		return -ENOENT;
-	for (uint32_t b = 0; b <= g->hash_mask; b++) {
-		for (const struct member *m = g->hash[b]; m != NULL; m = m->hnext) {
-			memset(&mi, 0, sizeof(mi));
-			snprintf(mi.subject, sizeof(mi.subject), "%s", m->s.subject);
-			mi.member_id = m->s.member_id;
-			mi.role = m->s.role;
-			mi.state = (enum gcks_member_state)m->s.state;
-			mi.nb_sids = m->s.nb_sids;
-			memcpy(mi.sids, m->s.sids, sizeof(mi.sids));
-			mi.addr = m->s.addr;
-			mi.addr_len = m->s.addr_len;
-			mi.joined_ms = m->s.joined;
-			mi.acked_ms = m->s.acked;
-			if (cb(arg, &mi) != 0)
-				return 0;
-		}
+	GCKS_FOREACH_MEMBER(g, m) {
+		memset(&mi, 0, sizeof(mi));
+		snprintf(mi.subject, sizeof(mi.subject), "%s", m->s.subject);
+		mi.member_id = m->s.member_id;
+		mi.role = m->s.role;
+		mi.state = (enum gcks_member_state)m->s.state;
+		mi.nb_sids = m->s.nb_sids;
+		memcpy(mi.sids, m->s.sids, sizeof(mi.sids));
+		mi.addr = m->s.addr;
+		mi.addr_len = m->s.addr_len;
+		mi.joined_ms = m->s.joined;
+		mi.acked_ms = m->s.acked;
+		if (cb(arg, &mi) != 0)
+			return 0;
 	}
 	return 0;
 }

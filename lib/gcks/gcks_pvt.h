@@ -149,8 +149,16 @@ struct gcks {
 	int64_t now;                 /* time of the gcks_input() or gcks_tick() being run */
 };
 
+/*
+ * Every member record of g, in table order. The next record is taken before the body runs, so
+ * the body may unlink and free m (gcks_member_drop()); it must not add members.
+ */
+#define GCKS_FOREACH_MEMBER(g, m) \
+	for (uint32_t m##_b = 0; m##_b <= (g)->hash_mask; m##_b++) \
+		for (struct member *m = (g)->hash[m##_b], *m##_nx = m != NULL ? m->hnext : NULL; \
+				m != NULL; m = m##_nx, m##_nx = m != NULL ? m->hnext : NULL)
+
 /* gcks.c */
-uint16_t gcks_suite_key_type(uint16_t suite);
 struct group *gcks_group_find(const struct gcks *k, const char *name);
 struct group *gcks_group_by_gid(const struct gcks *k, const uint8_t *gidv, uint8_t len);
 struct member *gcks_member_find(const struct group *g, const char *subject);

@@ -830,36 +830,34 @@ void gcks_reg_tick(struct group *g, int64_t now, int64_t *next)
 {
 	if (g->nb_pending == 0)
 		return;
-	for (uint32_t b = 0; b <= g->hash_mask; b++) {
-		for (struct member *m = g->hash[b]; m != NULL; m = m->hnext) {
-			struct reg_ctx *r = m->reg;
+	GCKS_FOREACH_MEMBER(g, m) {
+		struct reg_ctx *r = m->reg;
 
-			if (r == NULL || m->s.state == GCKS_MS_JOINING)
-				continue;
-			if (r->deadline > now) {
-				if (r->deadline < *next)
-					*next = r->deadline;
-				continue;
-			}
-			if (r->loa < LOA_MAX && r->keydl != NULL) {
-				r->loa++;
-				send_loa(g->k, g, m, now);
-				r->deadline = now + (int64_t)(g->reg.timeout_seconds != 0 ?
-						g->reg.timeout_seconds : 30) * 1000;
-				if (r->deadline < *next)
-					*next = r->deadline;
-				continue;
-			}
-			g->ctr[GCKS_C_LOA_EVICT]++;
-			gcks_reg_free(m->reg);
-			m->reg = NULL;
-			g->nb_pending--;
-			if (!m->staged) {
-				g->leaves++;
-				m->staged = true;
-			}
-			m->s.state = GCKS_MS_LEAVING;
-			gcks_stage(g, now);
+		if (r == NULL || m->s.state == GCKS_MS_JOINING)
+			continue;
+		if (r->deadline > now) {
+			if (r->deadline < *next)
+				*next = r->deadline;
+			continue;
 		}
+		if (r->loa < LOA_MAX && r->keydl != NULL) {
+			r->loa++;
+			send_loa(g->k, g, m, now);
+			r->deadline = now + (int64_t)(g->reg.timeout_seconds != 0 ?
+					g->reg.timeout_seconds : 30) * 1000;
+			if (r->deadline < *next)
+				*next = r->deadline;
+			continue;
+		}
+		g->ctr[GCKS_C_LOA_EVICT]++;
+		gcks_reg_free(m->reg);
+		m->reg = NULL;
+		g->nb_pending--;
+		if (!m->staged) {
+			g->leaves++;
+			m->staged = true;
+		}
+		m->s.state = GCKS_MS_LEAVING;
+		gcks_stage(g, now);
 	}
 }

@@ -96,7 +96,7 @@ int gcks_new_epoch(struct group *g, uint32_t i, int64_t now)
 	memset(&t, 0, sizeof(t));
 	t.s.index = i;
 	t.s.epoch = d->cur.live ? d->cur.s.epoch + 1 : 1;
-	t.s.key_type = gcks_suite_key_type((uint16_t)d->p.suite);
+	t.s.key_type = gsakmp_suite_key_type((uint16_t)d->p.suite);
 	t.s.key_len = (uint8_t)gsakmp_key_type_len(t.s.key_type);
 	if (t.s.key_len == 0 || t.s.key_len > sizeof(t.s.key))
 		return -EINVAL;
@@ -314,19 +314,17 @@ static void send_msgs(struct group *g, const struct out_msg *msgs, int64_t now)
 					g->conf.rekey_addr_len, n, now);
 	if (!(g->conf.rekey_transport & GCKS_RT_UNICAST))
 		return;
-	for (uint32_t b = 0; b <= g->hash_mask; b++) {
-		for (const struct member *m = g->hash[b]; m != NULL; m = m->hnext) {
-			if ((m->s.state != GCKS_MS_ACTIVE && m->s.state != GCKS_MS_PENDING) ||
-					m->s.member_id == 0 || m->s.addr_len == 0)
+	GCKS_FOREACH_MEMBER(g, m) {
+		if ((m->s.state != GCKS_MS_ACTIVE && m->s.state != GCKS_MS_PENDING) ||
+				m->s.member_id == 0 || m->s.addr_len == 0)
+			continue;
+		for (const struct out_msg *o = msgs; o != NULL; o = o->next) {
+			if (o->first_member != 0 && (m->s.member_id < o->first_member ||
+					m->s.member_id > o->last_member))
 				continue;
-			for (const struct out_msg *o = msgs; o != NULL; o = o->next) {
-				if (o->first_member != 0 && (m->s.member_id < o->first_member ||
-						m->s.member_id > o->last_member))
-					continue;
-				gcks_send(g, o->buf, o->len, (const struct sockaddr *)&m->s.addr,
-						m->s.addr_len, n, now);
-				break;
-			}
+			gcks_send(g, o->buf, o->len, (const struct sockaddr *)&m->s.addr,
+					m->s.addr_len, n, now);
+			break;
 		}
 	}
 }
@@ -398,15 +396,13 @@ int gcks_batch(struct group *g, int64_t now)
 	if (rc != 0)
 		return rc;
 	/* leaving members release their leaves and (later) their SIDs */
-	for (uint32_t b = 0; b <= g->hash_mask; b++) {
-		for (struct member *m = g->hash[b]; m != NULL; m = m->hnext) {
-			if (!m->staged || m->s.member_id == 0)
-				continue;
-			if (m->s.state == GCKS_MS_LEAVING || m->s.state == GCKS_MS_EVICTED) {
-				rc = lkh_leave(g->tree, m->s.member_id);
-				if (rc != 0 && rc != -ENOENT)
-					goto fail;
-			}
+	GCKS_FOREACH_MEMBER(g, m) {
+		if (!m->staged || m->s.member_id == 0)
+			continue;
+		if (m->s.state == GCKS_MS_LEAVING || m->s.state == GCKS_MS_EVICTED) {
+			rc = lkh_leave(g->tree, m->s.member_id);
+			if (rc != 0 && rc != -ENOENT)
+				goto fail;
 		}
 	}
 	rc = lkh_commit(g->tree, &rk);
@@ -426,36 +422,31 @@ int gcks_batch(struct group *g, int64_t now)
 		g->gen++;
 	}
 	/* member rows: leavers go, evicted ones stay (refused later), joiners are written */
-	for (uint32_t b = 0; b <= g->hash_mask; b++) {
-		struct member *m = g->hash[b], *nx;
-
-		for (; m != NULL; m = nx) {
-			nx = m->hnext;
-			if (!m->staged)
-				continue;
-			if (g->sub && (m->s.state == GCKS_MS_LEAVING ||
-					m->s.state == GCKS_MS_EVICTED) && g->proxy[0] == '\0') {
-				/* the member knows the parent's current keys: ask the parent for
-				 * new ones (RFC 4535 §4.4.7); until they come, resent from tick */
-				snprintf(g->proxy, sizeof(g->proxy), "%s", m->s.subject);
-				g->proxy_epoch = g->data[0].cur.s.epoch;
-				g->proxy_next = now;
-			}
-			if (m->s.state == GCKS_MS_LEAVING) {
-				gcks_sid_release(g, m);
-				rc = gstore_member_del(st, g->name, m->s.subject);
-				if (rc == -ENOENT)
-					rc = 0;
-			} else if (m->s.state == GCKS_MS_EVICTED) {
-				gcks_sid_release(g, m);
-				m->s.member_id = 0;
-				rc = gcks_store_member(g, m);
-			} else {
-				rc = gcks_store_member(g, m);
-			}
-			if (rc != 0)
-				goto fail_tree;
+	GCKS_FOREACH_MEMBER(g, m) {
+		if (!m->staged)
+			continue;
+		if (g->sub && (m->s.state == GCKS_MS_LEAVING ||
+				m->s.state == GCKS_MS_EVICTED) && g->proxy[0] == '\0') {
+			/* the member knows the parent's current keys: ask the parent for
+			 * new ones (RFC 4535 §4.4.7); until they come, resent from tick */
+			snprintf(g->proxy, sizeof(g->proxy), "%s", m->s.subject);
+			g->proxy_epoch = g->data[0].cur.s.epoch;
+			g->proxy_next = now;
 		}
+		if (m->s.state == GCKS_MS_LEAVING) {
+			gcks_sid_release(g, m);
+			rc = gstore_member_del(st, g->name, m->s.subject);
+			if (rc == -ENOENT)
+				rc = 0;
+		} else if (m->s.state == GCKS_MS_EVICTED) {
+			gcks_sid_release(g, m);
+			m->s.member_id = 0;
+			rc = gcks_store_member(g, m);
+		} else {
+			rc = gcks_store_member(g, m);
+		}
+		if (rc != 0)
+			goto fail_tree;
 	}
 	lkh_foreach_node(g->tree, root_cb, &root);
 	if (root.found) {
@@ -482,19 +473,14 @@ int gcks_batch(struct group *g, int64_t now)
 	g->ctr[GCKS_C_REKEY]++;
 	g->ctr[GCKS_C_REKEY_MSG] += nmsg;
 	send_msgs(g, msgs, now);
-	for (uint32_t b = 0; b <= g->hash_mask; b++) {
-		struct member *m = g->hash[b], *nx;
-
-		for (; m != NULL; m = nx) {
-			nx = m->hnext;
-			if (!m->staged)
-				continue;
-			m->staged = false;
-			if (m->s.state == GCKS_MS_LEAVING)
-				gcks_member_drop(g, m);
-			else if (m->s.state == GCKS_MS_JOINING)
-				gcks_reg_send_keydl(g, m, now);
-		}
+	GCKS_FOREACH_MEMBER(g, m) {
+		if (!m->staged)
+			continue;
+		m->staged = false;
+		if (m->s.state == GCKS_MS_LEAVING)
+			gcks_member_drop(g, m);
+		else if (m->s.state == GCKS_MS_JOINING)
+			gcks_reg_send_keydl(g, m, now);
 	}
 	g->changes = roll ? 0 : g->changes + g->joins;
 	g->joins = g->leaves = g->evictions = 0;

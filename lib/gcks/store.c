@@ -197,8 +197,11 @@ static bool str_ok(const char *s, size_t size, bool empty_ok)
 	return n < size && (n > 0 || empty_ok);
 }
 
-static int check_group(struct gstore *st, const char *group)
+/* Every call on a group's rows starts here: a store, and a valid group name. */
+static int enter(struct gstore *st, const char *group)
 {
+	if (st == NULL)
+		return -EINVAL;
 	if (!str_ok(group, GSTORE_NAME_MAX, false))
 		return fail(st, -EINVAL, "group name missing, empty or longer than %d bytes",
 			GSTORE_NAME_MAX - 1);
@@ -1000,7 +1003,7 @@ int gstore_group_put(struct gstore *st, const struct gstore_group *g)
 		return -EINVAL;
 	if (g == NULL)
 		return fail(st, -EINVAL, "group_put: no group");
-	ret = check_group(st, g->name);
+	ret = enter(st, g->name);
 	if (ret < 0)
 		return ret;
 	ret = stmt_get(st, S_GROUP_PUT, &s);
@@ -1024,7 +1027,7 @@ int gstore_group_get(struct gstore *st, const char *name, struct gstore_group *o
 		return -EINVAL;
 	if (out == NULL)
 		return fail(st, -EINVAL, "group_get: no result pointer");
-	ret = check_group(st, name);
+	ret = enter(st, name);
 	if (ret < 0)
 		return ret;
 	ret = stmt_get(st, S_GROUP_GET, &r.s);
@@ -1067,9 +1070,7 @@ int gstore_group_del(struct gstore *st, const char *name)
 	sqlite3_stmt *s;
 	int rc = SQLITE_OK, changes = 0, ret;
 
-	if (st == NULL)
-		return -EINVAL;
-	ret = check_group(st, name);
+	ret = enter(st, name);
 	if (ret < 0)
 		return ret;
 	ret = stmt_get(st, S_GROUP_DEL, &s);
@@ -1101,9 +1102,7 @@ int gstore_member_put(struct gstore *st, const char *group, const struct gstore_
 	sqlite3_stmt *s;
 	int rc = SQLITE_OK, ret;
 
-	if (st == NULL)
-		return -EINVAL;
-	ret = check_group(st, group);
+	ret = enter(st, group);
 	if (ret < 0)
 		return ret;
 	if (m == NULL)
@@ -1143,9 +1142,7 @@ int gstore_member_del(struct gstore *st, const char *group, const char *subject)
 	sqlite3_stmt *s;
 	int rc = SQLITE_OK, changes = 0, ret;
 
-	if (st == NULL)
-		return -EINVAL;
-	ret = check_group(st, group);
+	ret = enter(st, group);
 	if (ret < 0)
 		return ret;
 	if (!str_ok(subject, GSTORE_SUBJECT_MAX, false))
@@ -1167,9 +1164,7 @@ int gstore_members(struct gstore *st, const char *group,
 {
 	int ret;
 
-	if (st == NULL)
-		return -EINVAL;
-	ret = check_group(st, group);
+	ret = enter(st, group);
 	if (ret < 0)
 		return ret;
 	if (cb == NULL)
@@ -1185,9 +1180,7 @@ int gstore_node_put(struct gstore *st, const char *group, const struct gstore_no
 	sqlite3_stmt *s;
 	int rc = SQLITE_OK, ret;
 
-	if (st == NULL)
-		return -EINVAL;
-	ret = check_group(st, group);
+	ret = enter(st, group);
 	if (ret < 0)
 		return ret;
 	if (n == NULL)
@@ -1208,9 +1201,7 @@ int gstore_node_del(struct gstore *st, const char *group, uint32_t id)
 	sqlite3_stmt *s;
 	int rc = SQLITE_OK, changes = 0, ret;
 
-	if (st == NULL)
-		return -EINVAL;
-	ret = check_group(st, group);
+	ret = enter(st, group);
 	if (ret < 0)
 		return ret;
 	ret = stmt_get(st, S_NODE_DEL, &s);
@@ -1229,9 +1220,7 @@ int gstore_nodes(struct gstore *st, const char *group,
 {
 	int ret;
 
-	if (st == NULL)
-		return -EINVAL;
-	ret = check_group(st, group);
+	ret = enter(st, group);
 	if (ret < 0)
 		return ret;
 	if (cb == NULL)
@@ -1247,9 +1236,7 @@ int gstore_tek_put(struct gstore *st, const char *group, const struct gstore_tek
 	sqlite3_stmt *s;
 	int rc = SQLITE_OK, ret;
 
-	if (st == NULL)
-		return -EINVAL;
-	ret = check_group(st, group);
+	ret = enter(st, group);
 	if (ret < 0)
 		return ret;
 	if (t == NULL)
@@ -1277,9 +1264,7 @@ int gstore_tek_del(struct gstore *st, const char *group, uint32_t index, uint32_
 	sqlite3_stmt *s;
 	int rc = SQLITE_OK, changes = 0, ret;
 
-	if (st == NULL)
-		return -EINVAL;
-	ret = check_group(st, group);
+	ret = enter(st, group);
 	if (ret < 0)
 		return ret;
 	ret = stmt_get(st, S_TEK_DEL, &s);
@@ -1300,9 +1285,7 @@ int gstore_teks(struct gstore *st, const char *group,
 {
 	int ret;
 
-	if (st == NULL)
-		return -EINVAL;
-	ret = check_group(st, group);
+	ret = enter(st, group);
 	if (ret < 0)
 		return ret;
 	if (cb == NULL)
@@ -1317,9 +1300,7 @@ int gstore_sid_put(struct gstore *st, const char *group, const struct gstore_sid
 	sqlite3_stmt *s;
 	int rc = SQLITE_OK, ret;
 
-	if (st == NULL)
-		return -EINVAL;
-	ret = check_group(st, group);
+	ret = enter(st, group);
 	if (ret < 0)
 		return ret;
 	if (sd == NULL)
@@ -1342,9 +1323,7 @@ int gstore_sids(struct gstore *st, const char *group,
 {
 	int ret;
 
-	if (st == NULL)
-		return -EINVAL;
-	ret = check_group(st, group);
+	ret = enter(st, group);
 	if (ret < 0)
 		return ret;
 	if (cb == NULL)
@@ -1359,9 +1338,7 @@ int gstore_spi_add(struct gstore *st, const char *group, uint32_t spi)
 	sqlite3_stmt *s;
 	int rc = SQLITE_OK, ret;
 
-	if (st == NULL)
-		return -EINVAL;
-	ret = check_group(st, group);
+	ret = enter(st, group);
 	if (ret < 0)
 		return ret;
 	ret = stmt_get(st, S_SPI_ADD, &s);
@@ -1378,9 +1355,7 @@ int gstore_spi_used(struct gstore *st, const char *group, uint32_t spi)
 	sqlite3_stmt *s;
 	int rc = SQLITE_OK, ret;
 
-	if (st == NULL)
-		return -EINVAL;
-	ret = check_group(st, group);
+	ret = enter(st, group);
 	if (ret < 0)
 		return ret;
 	ret = stmt_get(st, S_SPI_USED, &s);
@@ -1411,9 +1386,7 @@ int gstore_rekey_add(struct gstore *st, const char *group, const struct gstore_r
 	sqlite3_stmt *s;
 	int rc = SQLITE_OK, ret;
 
-	if (st == NULL)
-		return -EINVAL;
-	ret = check_group(st, group);
+	ret = enter(st, group);
 	if (ret < 0)
 		return ret;
 	if (k == NULL)
@@ -1444,9 +1417,7 @@ int gstore_rekeys(struct gstore *st, const char *group, unsigned int limit,
 {
 	int ret;
 
-	if (st == NULL)
-		return -EINVAL;
-	ret = check_group(st, group);
+	ret = enter(st, group);
 	if (ret < 0)
 		return ret;
 	if (cb == NULL)

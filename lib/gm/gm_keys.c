@@ -14,25 +14,16 @@
 #define HAS(sa, a) (((sa)->present >> (a)) & 1u)
 #define SET(sa, a) ((sa)->present |= 1u << (a))
 
-/* The traffic key type of each suite (doc/gsakmp-profile.md §9). */
-uint16_t gm_pvt_suite_key_type(uint16_t suite)
+/* An epoch's key and dates from its Key Datum (key_len already checked against GM_KEY_MAX). */
+void gm_pvt_epoch_key(struct gm_epoch *e, uint32_t index, const struct gsakmp_key_datum *d)
 {
-	switch (suite) {
-	case GSAKMP_SUITE_AES_GCM_128:
-		return GSAKMP_KEY_AES_GCM_128;
-	case GSAKMP_SUITE_AES_GCM_256:
-		return GSAKMP_KEY_AES_GCM_256;
-	case GSAKMP_SUITE_AES_GMAC_128:
-		return GSAKMP_KEY_AES_GMAC_128;
-	case GSAKMP_SUITE_AES_CBC_128_HMAC_SHA256:
-		return GSAKMP_KEY_AES_CBC_128_HMAC_SHA256;
-	case GSAKMP_SUITE_NULL_HMAC_SHA256:
-		return GSAKMP_KEY_NULL_HMAC_SHA256;
-	case GSAKMP_SUITE_AES_CTR_128_HMAC_SHA256:
-		return GSAKMP_KEY_AES_CTR_128_HMAC_SHA256;
-	default:
-		return 0;
-	}
+	e->index = index;
+	e->epoch = d->handle;
+	e->key_type = d->type;
+	e->key_len = d->key_len;
+	memcpy(e->key, d->key, d->key_len);
+	e->created = d->created;
+	e->expires = d->expires;
 }
 
 /*

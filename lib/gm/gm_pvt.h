@@ -229,8 +229,8 @@ int gm_pvt_token(struct gm *gm, struct gm_group *g, const uint8_t *der, size_t l
 /* gm_keys.c: keys, epochs and the data plane */
 int gm_pvt_sa_check(const struct gm *gm, const struct policy_token *tok, bool keydl,
 		struct gsakmp_sa_attrs *sa, uint32_t *index);
-uint16_t gm_pvt_suite_key_type(uint16_t suite);
 struct gm_node *gm_pvt_node(struct gm_group *g, uint32_t id);
+void gm_pvt_epoch_key(struct gm_epoch *e, uint32_t index, const struct gsakmp_key_datum *d);
 struct gm_epoch *gm_pvt_epoch(struct gm_group *g, uint32_t index, uint32_t epoch);
 struct gm_epoch *gm_pvt_newest(const struct gm_group *g, uint32_t index);
 int gm_pvt_install(struct gm *gm, struct gm_group *g, struct gm_epoch *e);

@@ -246,15 +246,9 @@ static int kd_stage(struct gm *gm, struct gm_group *g, const struct policy_token
 		rc = gm_pvt_sa_check(gm, tok, true, &e->attrs, &index);
 		if (rc != 0)
 			return rc;
-		if (d->type != gm_pvt_suite_key_type(e->attrs.suite))
+		if (d->type != gsakmp_suite_key_type(e->attrs.suite))
 			return -GM_R_SA_MISMATCH;
-		e->index = index;
-		e->epoch = d->handle;
-		e->key_type = d->type;
-		e->key_len = d->key_len;
-		memcpy(e->key, d->key, d->key_len);
-		e->created = d->created;
-		e->expires = d->expires;
+		gm_pvt_epoch_key(e, index, d);
 		e->send = (e->attrs.flags & GSAKMP_SAF_SEND) && g->conf.sids != 0;
 		p->nb_epochs++;
 		if (index < 64)

@@ -187,13 +187,7 @@ static int pkg_epoch(struct gm_group *g, struct gm_pending *p, const struct gsak
 		return -GSAKMP_E_LIMIT;
 	e = &p->ep[p->nb_epochs++];
 	memset(e, 0, sizeof(*e));
-	e->index = index;
-	e->epoch = d->handle;
-	e->key_type = d->type;
-	e->key_len = d->key_len;
-	memcpy(e->key, d->key, d->key_len);
-	e->created = d->created;
-	e->expires = d->expires;
+	gm_pvt_epoch_key(e, index, d);
 	memcpy(&e->attrs, sa, sizeof(*sa));
 	*learned = true;
 	return 0;
@@ -418,7 +412,7 @@ static int check_epochs(struct gm *gm, struct gm_group *g)
 			return rc;
 		if (index != e->index)
 			return -GM_R_SA_ITEM;
-		if (e->key_type != gm_pvt_suite_key_type(e->attrs.suite))
+		if (e->key_type != gsakmp_suite_key_type(e->attrs.suite))
 			return -GM_R_SA_MISMATCH;
 		e->send = h != NULL && h->send;
 		e->attrs.flags |= GSAKMP_SAF_RECEIVE | (e->send ? GSAKMP_SAF_SEND : 0);

@@ -763,6 +763,9 @@ struct gsakmp_kd {
 /** Key length of a Key Type, or 0 when the type is unknown. */
 uint16_t gsakmp_key_type_len(uint16_t type);
 
+/** The GTPK Key Type of a data SA suite (enum gsakmp_suite, §9), or 0 for an unknown suite. */
+uint16_t gsakmp_suite_key_type(uint16_t suite);
+
 /** Encode Key Download contents (Number of Items and items); *len gets the length. */
 int gsakmp_kd_build(const struct gsakmp_kd *kd, uint8_t *out, size_t cap, size_t *len);
 

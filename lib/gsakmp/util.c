@@ -302,6 +302,26 @@ int gsakmp_id_u_name(const struct gsakmp_id *id, const uint8_t **serial, const u
 	return 0;
 }
 
+uint16_t gsakmp_suite_key_type(uint16_t suite)
+{
+	switch (suite) {
+	case GSAKMP_SUITE_AES_GCM_128:
+		return GSAKMP_KEY_AES_GCM_128;
+	case GSAKMP_SUITE_AES_GCM_256:
+		return GSAKMP_KEY_AES_GCM_256;
+	case GSAKMP_SUITE_AES_GMAC_128:
+		return GSAKMP_KEY_AES_GMAC_128;
+	case GSAKMP_SUITE_AES_CBC_128_HMAC_SHA256:
+		return GSAKMP_KEY_AES_CBC_128_HMAC_SHA256;
+	case GSAKMP_SUITE_NULL_HMAC_SHA256:
+		return GSAKMP_KEY_NULL_HMAC_SHA256;
+	case GSAKMP_SUITE_AES_CTR_128_HMAC_SHA256:
+		return GSAKMP_KEY_AES_CTR_128_HMAC_SHA256;
+	default:
+		return 0;
+	}
+}
+
 uint16_t gsakmp_key_type_len(uint16_t type)
 {
 	switch (type) {

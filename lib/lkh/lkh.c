@@ -172,6 +172,17 @@ uint32_t lkh_last_node(const struct lkh_tree *t)
 	return t->last_id;
 }
 
+/* The leaf of a Member ID, for a call that changes or reads membership. */
+static int usable_leaf(const struct lkh_tree *t, uint32_t member_id, uint32_t *leaf)
+{
+	if (t == NULL)
+		return -EINVAL;
+	*leaf = lkh_leaf_node(t, member_id);
+	if (*leaf == 0)
+		return -EINVAL;
+	return t->restoring ? -EBUSY : 0;
+}
+
 bool lkh_is_member(const struct lkh_tree *t, uint32_t member_id)
 {
 	uint32_t leaf = lkh_leaf_node(t, member_id);
@@ -260,14 +271,11 @@ int lkh_join(struct lkh_tree *t, uint32_t *member_id)
 int lkh_join_at(struct lkh_tree *t, uint32_t member_id)
 {
 	uint32_t leaf;
+	int rc;
 
-	if (t == NULL)
-		return -EINVAL;
-	leaf = lkh_leaf_node(t, member_id);
-	if (leaf == 0)
-		return -EINVAL;
-	if (t->restoring)
-		return -EBUSY;
+	rc = usable_leaf(t, member_id, &leaf);
+	if (rc != 0)
+		return rc;
 	if (node_count(t, leaf) != 0)
 		return -EEXIST;
 	return stage_join(t, leaf);
@@ -279,13 +287,9 @@ int lkh_leave(struct lkh_tree *t, uint32_t member_id)
 	uint32_t leaf;
 	int rc;
 
-	if (t == NULL)
-		return -EINVAL;
-	leaf = lkh_leaf_node(t, member_id);
-	if (leaf == 0)
-		return -EINVAL;
-	if (t->restoring)
-		return -EBUSY;
+	rc = usable_leaf(t, member_id, &leaf);
+	if (rc != 0)
+		return rc;
 	n = node_get(t, leaf);
 	if (n == NULL || n->count == 0)
 		return -ENOENT;
@@ -312,14 +316,13 @@ int lkh_path(const struct lkh_tree *t, uint32_t member_id, struct lkh_key *out, 
 {
 	const struct lkh_node *nd;
 	uint32_t leaf, id, k;
+	int rc;
 
-	if (t == NULL || out == NULL || n == NULL)
+	if (out == NULL || n == NULL)
 		return -EINVAL;
-	leaf = lkh_leaf_node(t, member_id);
-	if (leaf == 0)
-		return -EINVAL;
-	if (t->restoring)
-		return -EBUSY;
+	rc = usable_leaf(t, member_id, &leaf);
+	if (rc != 0)
+		return rc;
 	nd = node_get(t, leaf);
 	if (nd == NULL || nd->count == 0)
 		return -ENOENT;
