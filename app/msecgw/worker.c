@@ -143,7 +143,7 @@ static enum mesp_drop parse(struct rte_mbuf *m, struct pkt_info *pi)
 		const struct rte_ipv6_hdr *ip = (const struct rte_ipv6_hdr *)(eth + 1);
 		uint32_t tot;
 
-		if (unlikely(len < ETH_LEN + sizeof(*ip) || (ip->vtc_flow & 0xf0) != 0x60))
+		if (unlikely(len < ETH_LEN + sizeof(*ip) || (*(const uint8_t *)ip >> 4) != 6))
 			return MESP_DROP_MALFORMED;
 		tot = sizeof(*ip) + rte_be_to_cpu_16(ip->payload_len);
 		if (unlikely(tot > len - ETH_LEN || ip->payload_len == 0))

@@ -91,12 +91,13 @@ static inline bool addr_eq_v4(const struct rte_ipv4_hdr *o, const struct rte_ipv
 
 /*
  * The decrypted inner header (RFC 4303 §2.6 next header, RFC 5374 §5.2 item 6 addresses,
- * RFC 6040 §4.2 ECN): its length, and whether CE must be set on it when it leaves.
+ * RFC 6040 §4.2 ECN): its length, and the ECN codepoint it must leave with (0: as it is).
  */
 static inline enum mesp_drop inner_check(const struct mesp_sa *sa, const uint8_t *head,
-		const uint8_t *pt, uint8_t nh, uint32_t payload_len, uint32_t *len, bool *ce)
+		const uint8_t *pt, uint8_t nh, uint32_t payload_len, uint32_t *len, uint8_t *ecn)
 {
 	uint32_t inner_len;
+	int e;
 
 	if (unlikely(nh != ((sa->flags & SAF_V6) ? NH_IPV6 : NH_IPV4)))
 		return MESP_DROP_BAD_NEXT_HDR;
@@ -104,7 +105,7 @@ static inline enum mesp_drop inner_check(const struct mesp_sa *sa, const uint8_t
 		const struct rte_ipv6_hdr *in = (const struct rte_ipv6_hdr *)pt;
 		const struct rte_ipv6_hdr *out = (const struct rte_ipv6_hdr *)head;
 
-		if (unlikely(payload_len < sizeof(*in) || (in->vtc_flow & 0xf0) != 0x60))
+		if (unlikely(payload_len < sizeof(*in) || (pt[0] >> 4) != 6))
 			return MESP_DROP_BAD_INNER;
 		inner_len = sizeof(*in) + rte_be_to_cpu_16(in->payload_len);
 		if (unlikely(inner_len > payload_len || in->payload_len == 0))
@@ -112,11 +113,8 @@ static inline enum mesp_drop inner_check(const struct mesp_sa *sa, const uint8_t
 		if (unlikely(memcmp(in->src_addr, out->src_addr, 16) != 0 ||
 				memcmp(in->dst_addr, out->dst_addr, 16) != 0))
 			return MESP_DROP_ADDR_MISMATCH;
-		if (((rte_be_to_cpu_32(out->vtc_flow) >> 20) & ECN_MASK) == ECN_CE) {
-			if (((rte_be_to_cpu_32(in->vtc_flow) >> 20) & ECN_MASK) == 0)
-				return MESP_DROP_ECN;
-			*ce = true;
-		}
+		e = mesp_ecn_decap((rte_be_to_cpu_32(out->vtc_flow) >> 20) & ECN_MASK,
+				(rte_be_to_cpu_32(in->vtc_flow) >> 20) & ECN_MASK);
 	} else {
 		const struct rte_ipv4_hdr *in = (const struct rte_ipv4_hdr *)pt;
 		const struct rte_ipv4_hdr *out = (const struct rte_ipv4_hdr *)head;
@@ -129,12 +127,11 @@ static inline enum mesp_drop inner_check(const struct mesp_sa *sa, const uint8_t
 			return MESP_DROP_BAD_INNER;
 		if (unlikely(!addr_eq_v4(out, in)))
 			return MESP_DROP_ADDR_MISMATCH;
-		if ((out->type_of_service & ECN_MASK) == ECN_CE) {
-			if ((in->type_of_service & ECN_MASK) == 0)
-				return MESP_DROP_ECN;
-			*ce = true;
-		}
+		e = mesp_ecn_decap(out->type_of_service & ECN_MASK, in->type_of_service & ECN_MASK);
 	}
+	if (unlikely(e < 0))
+		return MESP_DROP_ECN;
+	*ecn = (uint8_t)e;
 	*len = inner_len;
 	return MESP_DROP_MAX;
 }
@@ -225,11 +222,11 @@ static enum mesp_drop inb_one(struct mesp_lcore *lc, struct mesp_sa *sa, struct 
 		if (unlikely(pt[payload_len + i] != (uint8_t)(i + 1)))
 			return MESP_DROP_BAD_PAD;
 	bool tesla = (sa->flags & SAF_TESLA) != 0;
-	bool ce = false;
+	uint8_t ecn = 0;
 	enum mesp_drop r;
 
 	if (likely(nh != NH_NONE)) {
-		r = inner_check(sa, head, pt, nh, payload_len, &inner_len, &ce);
+		r = inner_check(sa, head, pt, nh, payload_len, &inner_len, &ecn);
 		if (unlikely(r != MESP_DROP_MAX))
 			return r;
 	} else if (tesla) {
@@ -238,13 +235,13 @@ static enum mesp_drop inb_one(struct mesp_lcore *lc, struct mesp_sa *sa, struct 
 		return MESP_DROP_DUMMY;
 	}
 	if (tesla) {
-		/* the TESLA MAC covers the inner packet as sent: CE is set when it leaves */
-		r = tl_rx_one(lc, sa, m, hl, sid, payload_len, inner_len, ce);
+		/* the TESLA MAC covers the inner packet as sent: ECN is rewritten when it leaves */
+		r = tl_rx_one(lc, sa, m, hl, sid, payload_len, inner_len, ecn);
 		if (r != MESP_DROP_MAX)
 			return r;
 	}
-	if (ce)
-		mesp_set_ce(pt, (sa->flags & SAF_V6) != 0);
+	if (ecn != 0)
+		mesp_set_ecn(pt, (sa->flags & SAF_V6) != 0, ecn);
 
 	/* strip outer header, ESP header and IV in front; trailer, TFC padding and ICV behind */
 	rte_pktmbuf_adj(m, (uint16_t)(hl + sa->esp_len));

@@ -179,7 +179,7 @@ struct tl_entry {
 	uint16_t port;
 	uint8_t sender;
 	uint8_t type;
-	uint8_t ce;                 /* set CE on the inner header when delivering */
+	uint8_t ecn;                /* ECN codepoint for the inner header when delivering, 0: as it is */
 	uint8_t done;
 };
 
@@ -251,22 +251,50 @@ void tl_tx_write(const struct tl_sa *tl, const struct tl_tx_rec *rec, uint8_t ty
 /* Receiver: after ICV, replay window and inner checks. Returns MESP_DROP_MAX to deliver the
  * packet now (fail-open), MESP_HELD when the store took it (and freed it if copied), or a drop. */
 enum mesp_drop tl_rx_one(struct mesp_lcore *lc, struct mesp_sa *sa, struct rte_mbuf *m,
-		uint32_t hl, uint32_t sid, uint32_t payload_len, uint32_t inner_len, bool ce);
+		uint32_t hl, uint32_t sid, uint32_t payload_len, uint32_t inner_len, uint8_t ecn);
 
 #define ECN_MASK 0x3
+#define ECN_ECT1 0x1
+#define ECN_ECT0 0x2
 #define ECN_CE 0x3
 
-/* RFC 6040 §4.2: CE on the outer header becomes CE on an ECT inner header. */
-static inline void mesp_set_ce(uint8_t *inner, bool v6)
+/*
+ * RFC 6040 §4.2 decapsulation (normal and compatibility modes alike): the codepoint the inner
+ * header leaves with, from the arriving outer and inner ones. Returns 0 when the inner header
+ * stays as it is, ECN_ECT1 or ECN_CE when it must be rewritten, and -1 for the one combination
+ * that is dropped: CE outside a Not-ECT packet (the congestion signal cannot be passed on).
+ *
+ *   inner \ outer   Not-ECT  ECT(0)   ECT(1)   CE
+ *   Not-ECT          -        -        -        drop
+ *   ECT(0)           -        -        ECT(1)   CE
+ *   ECT(1)           -        -        -        CE
+ *   CE               -        -        -        -
+ */
+static inline int mesp_ecn_decap(uint8_t outer, uint8_t inner)
+{
+	/* one load instead of a chain of tests, indexed outer << 2 | inner */
+	static const int8_t fig4[16] = {
+		/* outer Not-ECT */ 0, 0, 0, 0,
+		/* outer ECT(1)  */ 0, 0, ECN_ECT1, 0,
+		/* outer ECT(0)  */ 0, 0, 0, 0,
+		/* outer CE      */ -1, ECN_CE, ECN_CE, 0,
+	};
+
+	return fig4[(outer & ECN_MASK) << 2 | (inner & ECN_MASK)];
+}
+
+/* Give the inner header the codepoint mesp_ecn_decap() chose (IPv4: with a new checksum). */
+static inline void mesp_set_ecn(uint8_t *inner, bool v6, uint8_t ecn)
 {
 	if (v6) {
 		struct rte_ipv6_hdr *in = (struct rte_ipv6_hdr *)inner;
 
-		in->vtc_flow |= rte_cpu_to_be_32((uint32_t)ECN_CE << 20);
+		in->vtc_flow = (in->vtc_flow & ~rte_cpu_to_be_32((uint32_t)ECN_MASK << 20)) |
+			rte_cpu_to_be_32((uint32_t)ecn << 20);
 	} else {
 		struct rte_ipv4_hdr *in = (struct rte_ipv4_hdr *)inner;
 
-		in->type_of_service |= ECN_CE;
+		in->type_of_service = (uint8_t)((in->type_of_service & ~ECN_MASK) | ecn);
 		in->hdr_checksum = 0;
 		in->hdr_checksum = rte_ipv4_cksum(in);
 	}

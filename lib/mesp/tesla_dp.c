@@ -456,8 +456,8 @@ static void deliver(struct mesp_lcore *lc, struct mesp_sa *sa, const struct tl_e
 	}
 	m->port = e->port;
 	m->l3_len = 0;
-	if (e->ce)
-		mesp_set_ce(inner, (sa->flags & SAF_V6) != 0);
+	if (e->ecn != 0)
+		mesp_set_ecn(inner, (sa->flags & SAF_V6) != 0, e->ecn);
 	struct mesp_sa_ctr *c = ctr(lc, sa);
 	c->in_pkts++;
 	c->in_bytes += e->inner_len;
@@ -646,7 +646,7 @@ static bool key_known(struct tl_rxs *rs, uint32_t i)
 }
 
 enum mesp_drop tl_rx_one(struct mesp_lcore *lc, struct mesp_sa *sa, struct rte_mbuf *m,
-		uint32_t hl, uint32_t sid, uint32_t payload_len, uint32_t inner_len, bool ce)
+		uint32_t hl, uint32_t sid, uint32_t payload_len, uint32_t inner_len, uint8_t ecn)
 {
 	const struct tl_sa *tl = sa->tl;
 	const struct tl_rx *rx = tl->rx;
@@ -741,7 +741,7 @@ enum mesp_drop tl_rx_one(struct mesp_lcore *lc, struct mesp_sa *sa, struct rte_m
 	e->port = m->port;
 	e->sender = s;
 	e->type = type;
-	e->ce = ce;
+	e->ecn = ecn;
 	e->done = 0;
 	if (copy) {
 		e->m = NULL;

@@ -674,11 +674,27 @@ START_TEST(round_trip)
 }
 END_TEST
 
-/* Outer CE on an ECN-capable inner packet is copied inward (RFC 6040 §4.2). */
-START_TEST(ecn_ce_copied)
+/*
+ * RFC 6040 §4.2, Figure 4 (decapsulation), every combination of arriving inner and outer
+ * codepoint, both families: the inner header leaves with the table's codepoint (IPv4 with a
+ * valid checksum, IPv6 with its flow label intact), and CE outside Not-ECT is dropped.
+ * _i: bit 4 family, bits 2-3 outer, bits 0-1 inner (00 Not-ECT, 01 ECT(1), 10 ECT(0), 11 CE).
+ */
+START_TEST(ecn_decap_table)
 {
-	uint8_t family = _i == 0 ? AF_INET : AF_INET6;
+	/* [inner][outer], written out from the RFC's figure; -1 = drop */
+	static const int fig4[4][4] = {
+		/* outer:   Not-ECT ECT(1) ECT(0) CE */
+		/* Not-ECT */ { 0, 0, 0, -1 },
+		/* ECT(1)  */ { 1, 1, 1, 3 },
+		/* ECT(0)  */ { 2, 1, 2, 3 },
+		/* CE      */ { 3, 3, 3, 3 },
+	};
+	uint8_t family = (_i & 16) ? AF_INET6 : AF_INET;
+	uint8_t outer = (uint8_t)((_i >> 2) & 3), inner = (uint8_t)(_i & 3);
+	int want = fig4[inner][outer];
 	struct mcrypto_session *cs = cs_new(family);
+	uint64_t ecn_drops = lc.drops[MESP_DROP_ECN];
 	struct mesp_sa_conf c;
 	struct mesp_sa *sa;
 	uint8_t pt[128];
@@ -688,27 +704,36 @@ START_TEST(ecn_ce_copied)
 
 	conf_init(&c, family);
 	sa = sa_new(&c);
-	len = inner_pkt(family, pt, (12 << 2) | 2, 20);    /* ECT(0) */
+	len = inner_pkt(family, pt, (12 << 2) | inner, 20);
 	spec_init(&s, family, 3, 1);
-	s.otc = (12 << 2) | 3;                              /* CE on the way */
+	s.otc = (uint8_t)((12 << 2) | outer);
 	m = seal(cs, &s, pt, trailer(pt, len, family == AF_INET ? 4 : 41));
+	if (want < 0) {
+		ck_assert_uint_eq(inb1(sa, m), 0);
+		ck_assert_uint_eq(lc.drops[MESP_DROP_ECN], ecn_drops + 1);
+		rte_pktmbuf_free(m);
+		goto out;
+	}
 	ck_assert_uint_eq(inb1(sa, m), 1);
+	ck_assert_uint_eq(lc.drops[MESP_DROP_ECN], ecn_drops);
 	ck_assert_uint_eq(rte_pktmbuf_pkt_len(m), len);
 	if (family == AF_INET) {
 		struct rte_ipv4_hdr h = *rte_pktmbuf_mtod(m, struct rte_ipv4_hdr *);
 		uint16_t sum = h.hdr_checksum;
 
-		ck_assert_uint_eq(h.type_of_service, (12 << 2) | 3);
+		ck_assert_uint_eq(h.type_of_service, (12 << 2) | want);
 		h.hdr_checksum = 0;
 		ck_assert_uint_eq(rte_ipv4_cksum(&h), sum);
 	} else {
 		const struct rte_ipv6_hdr *ip = rte_pktmbuf_mtod(m, const struct rte_ipv6_hdr *);
 		uint32_t vtc = rte_be_to_cpu_32(ip->vtc_flow);
 
-		ck_assert_uint_eq((vtc >> 20) & 0xff, (12 << 2) | 3);
+		ck_assert_uint_eq(vtc >> 28, 6);
+		ck_assert_uint_eq((vtc >> 20) & 0xff, (12 << 2) | want);
 		ck_assert_uint_eq(vtc & 0xfffff, 0x12345);
 	}
 	rte_pktmbuf_free(m);
+out:
 	mesp_sa_free(sa);
 	mcrypto_session_free(cs);
 }
@@ -2177,7 +2202,7 @@ Suite *mesp_suite(void)
 	tcase_add_loop_test(tc, vec_inbound, 0, RTE_DIM(vecs));
 	tcase_add_loop_test(tc, vec_tamper, 0, RTE_DIM(vecs));
 	tcase_add_loop_test(tc, round_trip, 0, 4);
-	tcase_add_loop_test(tc, ecn_ce_copied, 0, 2);
+	tcase_add_loop_test(tc, ecn_decap_table, 0, 32);
 	tcase_add_loop_test(tc, tfc_padding, 0, 2);
 	suite_add_tcase(s, tc);
 
