@@ -358,7 +358,7 @@ static int col_int(const struct row *r, int col, int64_t min, int64_t max, int64
 
 static int col_u32(const struct row *r, int col, uint32_t *v)
 {
-	int64_t x;
+	int64_t x = 0;
 	int ret = col_int(r, col, 0, UINT32_MAX, &x);
 
 	*v = (uint32_t)x;
@@ -367,7 +367,7 @@ static int col_u32(const struct row *r, int col, uint32_t *v)
 
 static int col_u16(const struct row *r, int col, uint16_t *v)
 {
-	int64_t x;
+	int64_t x = 0;
 	int ret = col_int(r, col, 0, UINT16_MAX, &x);
 
 	*v = (uint16_t)x;

@@ -194,6 +194,7 @@ int gsad_create(const struct gsad_params *p, struct gsad **out)
 	char name[RTE_RCU_QSBR_DQ_NAMESIZE];
 	static unsigned int seq;
 	struct gsad *db;
+	int rc;
 
 	if (p->max_sas == 0 || p->max_senders == 0 || p->qsv == NULL ||
 			(p->nb_lcores != 0 && p->lcores == NULL))
@@ -225,8 +226,14 @@ int gsad_create(const struct gsad_params *p, struct gsad **out)
 	db->dq = rte_rcu_qsbr_dq_create(&dqp);
 	if (db->dq == NULL)
 		goto nomem;
+	/* the first (empty) snapshot: without it the workers would have nothing to read */
+	rc = gsad_commit(db);
+	if (rc != 0) {
+		gsad_free(db);
+		return rc;
+	}
 	*out = db;
-	return gsad_commit(db);
+	return 0;
 nomem:
 	free(db->sa);
 	free(db->dead_rt);

@@ -378,8 +378,8 @@ static int walk(const uint8_t *p, size_t len, int depth, const char *what, char 
 		return policy_fail(err, POLICY_E_DER, "%s: DER nested deeper than %d", what,
 				DER_MAX_DEPTH);
 	while (off < len) {
-		size_t hdr, clen;
-		uint8_t id;
+		size_t hdr = 0, clen = 0;   /* written by tlv_header() on success */
+		uint8_t id = 0;
 		int rc = tlv_header(p + off, len - off, &id, &hdr, &clen, what, err);
 
 		if (rc != POLICY_OK)
@@ -411,7 +411,7 @@ static int walk(const uint8_t *p, size_t len, int depth, const char *what, char 
 
 int policy_der_walk(const uint8_t *der, size_t len, const char *what, char *err)
 {
-	size_t hdr, clen;
+	size_t hdr = 0, clen = 0;
 	uint8_t id;
 	int rc;
 
@@ -566,7 +566,7 @@ static int decode_info(const ASN1_OCTET_STRING *os, const ASN1_ITEM *it, const c
 static int decode_pattern(const P_USERCA *u, struct pattern *p, const char *path, char *err)
 {
 	const char *why;
-	uint64_t type;
+	uint64_t type = 0;      /* set by every successful read; 0 keeps -O3 from guessing */
 	int rc;
 
 	memset(p, 0, sizeof(*p));
@@ -680,7 +680,7 @@ static int decode_registration(const P_REGISTRATION *r, struct policy_token *tok
 	P_REGINFO *ri = NULL;
 	P_DEREGINFO *di = NULL;
 	char p[160];
-	uint64_t v;
+	uint64_t v = 0;
 	int rc;
 
 	memset(roles, 0, sizeof(roles));
@@ -994,7 +994,7 @@ static bool name_char(unsigned char ch)
 
 static int decode_info_fields(const P_TOKENID *ti, struct policy_token *tok, char *err)
 {
-	uint64_t v;
+	uint64_t v = 0;
 	int rc;
 
 	rc = get_u64(ti->version, 0, UINT64_MAX, &v, "tokenInfo.tokenDefVersion", err);

@@ -276,7 +276,7 @@ static int opt_u32(struct ctx *c, json_t *o, const char *parent, const char *key
 {
 	char path[JPATH_MAX];
 	json_t *v = json_object_get(o, key);
-	uint64_t x;
+	uint64_t x = 0;
 	int rc;
 
 	if (v == NULL) {
@@ -452,7 +452,7 @@ static int parse_validity(struct ctx *c, json_t *root, time_t now, struct policy
 {
 	char path[JPATH_MAX], p[JPATH_MAX];
 	json_t *o, *nb, *na, *lt;
-	uint64_t life;
+	uint64_t life = 0;
 	int rc;
 
 	o = get_object(c, root, "", "validity", true, validity_keys, path, &rc);
@@ -871,7 +871,7 @@ static int parse_data(struct ctx *c, json_t *root, struct policy_token *tok)
 static int parse_root(struct ctx *c, json_t *root, time_t now, struct policy_token *tok)
 {
 	char path[JPATH_MAX];
-	uint64_t ed;
+	uint64_t ed = 0;
 	int rc;
 
 	if (!json_is_object(root))
