@@ -263,21 +263,18 @@ enum mesp_drop tl_rx_one(struct mesp_lcore *lc, struct mesp_sa *sa, struct rte_m
  * header leaves with, from the arriving outer and inner ones. Returns 0 when the inner header
  * stays as it is, ECN_ECT1 or ECN_CE when it must be rewritten, and -1 for the one combination
  * that is dropped: CE outside a Not-ECT packet (the congestion signal cannot be passed on).
- *
- *   inner \ outer   Not-ECT  ECT(0)   ECT(1)   CE
- *   Not-ECT          -        -        -        drop
- *   ECT(0)           -        -        ECT(1)   CE
- *   ECT(1)           -        -        -        CE
- *   CE               -        -        -        -
+ * Outer CE makes any ECT inner packet CE; outer ECT(1) makes an ECT(0) one ECT(1); every other
+ * combination leaves the inner codepoint alone.
  */
 static inline int mesp_ecn_decap(uint8_t outer, uint8_t inner)
 {
 	/* one load instead of a chain of tests, indexed outer << 2 | inner */
 	static const int8_t fig4[16] = {
-		/* outer Not-ECT */ 0, 0, 0, 0,
-		/* outer ECT(1)  */ 0, 0, ECN_ECT1, 0,
-		/* outer ECT(0)  */ 0, 0, 0, 0,
-		/* outer CE      */ -1, ECN_CE, ECN_CE, 0,
+		/* inner:           Not-ECT ECT(1) ECT(0)    CE */
+		/* outer Not-ECT */ 0,      0,     0,        0,
+		/* outer ECT(1)  */ 0,      0,     ECN_ECT1, 0,
+		/* outer ECT(0)  */ 0,      0,     0,        0,
+		/* outer CE      */ -1,     ECN_CE, ECN_CE,  0,
 	};
 
 	return fig4[(outer & ECN_MASK) << 2 | (inner & ECN_MASK)];

@@ -26,6 +26,7 @@
 #include "gm.h"
 #include "policy.h"
 #include "policy_pvt.h"
+#include "test_gm_nop.h"
 #include "test_pki.h"
 
 struct dgram {
@@ -115,22 +116,6 @@ static const char policy_json[] =
 	" \"data\": [{\"suite\": \"aes-gcm-128\", \"sid_bits\": 16, \"replay_window\": 64,"
 	"  \"activation_delay_ms\": 1000, \"deactivation_delay_ms\": 2000,"
 	"  \"lifetime_seconds\": 7200, \"group_address\": \"232.1.1.1\"}]}";
-
-static int nop_install(void *arg, const struct gm_sa *sa)
-{
-	(void)arg;
-	(void)sa;
-	return 0;
-}
-
-static int nop_idx(void *arg, const char *g, uint32_t i, uint32_t e)
-{
-	(void)arg;
-	(void)g;
-	(void)i;
-	(void)e;
-	return 0;
-}
 
 static void die(const char *what)
 {
@@ -236,8 +221,8 @@ int main(int argc, char **argv)
 	gc.rekey_addr_len = sizeof(B.mcast);
 	if (gcks_new(&kc, &kops, NULL, &B.k) != 0 || gcks_group_add(B.k, &gc, now, kerr) != 0)
 		die(kerr);
-	struct gm_ops mops = { .send = net_send, .sa_install = nop_install, .sa_send = nop_idx,
-		.sa_remove = nop_idx };
+	struct gm_ops mops = { .send = net_send, .sa_install = test_gm_nop_install,
+		.sa_send = test_gm_nop_epoch, .sa_remove = test_gm_nop_epoch };
 
 	for (uint32_t i = 0; i < B.n; i++) {
 		struct gm_conf mc = { .key = B.gw[i].gk, .ks_trust = trust, .go_trust = go_store,

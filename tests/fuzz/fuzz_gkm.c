@@ -21,6 +21,7 @@
 #include "gm.h"
 #include "policy.h"
 #include "policy_pvt.h"
+#include "test_gm_nop.h"
 #include "test_pki.h"
 
 #define QMAX 256
@@ -74,22 +75,6 @@ static int net_send(void *arg, const uint8_t *msg, size_t len, const struct sock
 			fclose(f);
 		}
 	}
-	return 0;
-}
-
-static int nop_install(void *arg, const struct gm_sa *sa)
-{
-	(void)arg;
-	(void)sa;
-	return 0;
-}
-
-static int nop_idx(void *arg, const char *g, uint32_t i, uint32_t e)
-{
-	(void)arg;
-	(void)g;
-	(void)i;
-	(void)e;
 	return 0;
 }
 
@@ -180,8 +165,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	free(der);
 	struct gm_conf mc = { .key = F.gw.gk, .ks_trust = F.trust, .go_trust = F.go_store,
 		.seed = 1 };
-	struct gm_ops mops = { .send = net_send, .sa_install = nop_install, .sa_send = nop_idx,
-		.sa_remove = nop_idx };
+	struct gm_ops mops = { .send = net_send, .sa_install = test_gm_nop_install,
+		.sa_send = test_gm_nop_epoch, .sa_remove = test_gm_nop_epoch };
 	struct gm_group_conf mg = { .name = "fuzz", .sids = 1 };
 
 	memcpy(mg.gid, (const uint8_t[]){ 0x0a, 0x0b, 0x0c, 0x0d, 0x0e, 0x0f, 0x10, 0x11 }, 8);
